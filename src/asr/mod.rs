@@ -1,0 +1,177 @@
+//! Speech recognition: Whisper behind one trait, with two backends — candle (default build, CPU
+//! and CUDA/Metal) and whisper.cpp (cargo feature `whisper-cpp`).
+
+mod candle;
+mod decode;
+mod longform;
+mod mel;
+mod rules;
+mod tokens;
+#[cfg(feature = "whisper-cpp")]
+mod whisper_cpp;
+mod whisper_model;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::audio::{AudioError, PcmSource};
+
+/// One stretch of speech with its times in seconds from the start of the audio.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    pub start: f64,
+    pub end: f64,
+    pub text: String,
+    /// Mean log-probability of the window's tokens: low values flag guesses.
+    pub avg_logprob: f32,
+    /// The model's probability that the window holds no speech.
+    pub no_speech_prob: f32,
+}
+
+/// Decoding settings shared by both backends; defaults follow OpenAI's `transcribe()`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DecodeOptions {
+    /// 1 is greedy decoding.
+    pub beam_size: usize,
+    pub threads: usize,
+    pub temperatures: Vec<f32>,
+    pub condition_on_previous_text: bool,
+    pub no_speech_threshold: f32,
+    pub logprob_threshold: f32,
+    pub compression_ratio_threshold: f32,
+    /// Language code for multilingual models; detected from the first window when unset.
+    pub language: Option<String>,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        Self {
+            beam_size: 5,
+            threads: default_threads(),
+            temperatures: vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0],
+            condition_on_previous_text: true,
+            no_speech_threshold: 0.6,
+            logprob_threshold: -1.0,
+            compression_ratio_threshold: 2.4,
+            language: None,
+        }
+    }
+}
+
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AsrError {
+    #[error(transparent)]
+    Audio(#[from] AudioError),
+    #[error("cannot load the Whisper model from {path}: {reason}")]
+    Load { path: PathBuf, reason: String },
+    #[error("whisper: {0}")]
+    Model(String),
+    #[error("device: {0}")]
+    Device(String),
+}
+
+impl From<candle_core::Error> for AsrError {
+    fn from(e: candle_core::Error) -> Self {
+        AsrError::Model(e.to_string())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backend {
+    Candle,
+    WhisperCpp,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Candle => "candle",
+            Backend::WhisperCpp => "whisper-cpp",
+        }
+    }
+}
+
+/// Where to run: `cpu`, `cuda`, `cuda:N`, `metal`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceSpec {
+    Cpu,
+    Cuda(usize),
+    Metal,
+}
+
+impl std::str::FromStr for DeviceSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "cpu" => Ok(DeviceSpec::Cpu),
+            "cuda" => Ok(DeviceSpec::Cuda(0)),
+            "metal" => Ok(DeviceSpec::Metal),
+            _ => s
+                .strip_prefix("cuda:")
+                .and_then(|n| n.parse().ok())
+                .map(DeviceSpec::Cuda)
+                .ok_or_else(|| format!("unknown device '{s}' (use cpu, cuda, cuda:N or metal)")),
+        }
+    }
+}
+
+impl DeviceSpec {
+    pub fn candle(self) -> Result<candle_core::Device, AsrError> {
+        match self {
+            DeviceSpec::Cpu => Ok(candle_core::Device::Cpu),
+            DeviceSpec::Cuda(n) => candle_core::Device::new_cuda(n).map_err(|e| {
+                AsrError::Device(format!(
+                    "cannot use cuda:{n}: {e} (was podbrief built with `--features cuda`?)"
+                ))
+            }),
+            DeviceSpec::Metal => candle_core::Device::new_metal(0)
+                .map_err(|e| AsrError::Device(format!("cannot use metal: {e}"))),
+        }
+    }
+}
+
+/// A loaded speech recogniser.
+pub trait Transcriber {
+    fn transcribe(
+        &mut self,
+        pcm: &mut dyn PcmSource,
+        opts: &DecodeOptions,
+        on_progress: &mut dyn FnMut(f64),
+    ) -> Result<Vec<Segment>, AsrError>;
+}
+
+/// Loads the backend from a model folder as `podbrief models fetch` leaves it (`model.safetensors`,
+/// `config.json`, `tokenizer.json`, `ggml-model.bin`).
+pub fn load(
+    backend: Backend,
+    model_dir: &Path,
+    device: DeviceSpec,
+    threads: usize,
+) -> Result<Box<dyn Transcriber>, AsrError> {
+    match backend {
+        Backend::Candle => Ok(Box::new(candle::CandleWhisper::load(model_dir, device.candle()?)?)),
+        #[cfg(feature = "whisper-cpp")]
+        Backend::WhisperCpp => {
+            let gpu = device != DeviceSpec::Cpu;
+            let path = model_dir.join("ggml-model.bin");
+            Ok(Box::new(
+                whisper_cpp::WhisperCppBackend::load(&path, threads, gpu)
+                    .map_err(|e| AsrError::Load { path, reason: e.to_string() })?,
+            ))
+        }
+        #[cfg(not(feature = "whisper-cpp"))]
+        Backend::WhisperCpp => {
+            let _ = threads;
+            Err(AsrError::Model(
+                "this podbrief was built without whisper.cpp; rebuild with `--features whisper-cpp`"
+                    .into(),
+            ))
+        }
+    }
+}

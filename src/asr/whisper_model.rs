@@ -1,0 +1,304 @@
+//! Whisper in candle, in one plain file, after OpenAI's `model.py`.
+//!
+//! candle-transformers ships a Whisper model, but its decoder caches only the cross-attention keys
+//! and values: every step re-runs self-attention over the whole token sequence, which makes long
+//! transcripts quadratic. This version keeps a self-attention key/value cache per layer, computes
+//! the cross-attention keys/values once per 30-second window, and can reorder its cache so that a
+//! batch of beams shares one forward pass. Tensor names follow the Hugging Face checkpoints that
+//! `podbrief models import-ct2` writes.
+
+use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
+use candle_core::{DType, Device, Module, Result, Tensor};
+use candle_nn::{Conv1d, Conv1dConfig, Embedding, LayerNorm, Linear, VarBuilder};
+
+pub use candle_transformers::models::whisper::Config;
+
+fn linear(cin: usize, cout: usize, bias: bool, vb: VarBuilder) -> Result<Linear> {
+    if bias {
+        candle_nn::linear(cin, cout, vb)
+    } else {
+        candle_nn::linear_no_bias(cin, cout, vb)
+    }
+}
+
+fn layer_norm(size: usize, vb: VarBuilder) -> Result<LayerNorm> {
+    Ok(LayerNorm::new(vb.get(size, "weight")?, vb.get(size, "bias")?, 1e-5))
+}
+
+fn conv1d(cin: usize, cout: usize, stride: usize, vb: VarBuilder) -> Result<Conv1d> {
+    let cfg = Conv1dConfig { padding: 1, stride, groups: 1, dilation: 1, cudnn_fwd_algo: None };
+    Ok(Conv1d::new(vb.get((cout, cin, 3), "weight")?, Some(vb.get(cout, "bias")?), cfg))
+}
+
+struct Attention {
+    query: Linear,
+    key: Linear,
+    value: Linear,
+    out: Linear,
+    n_head: usize,
+}
+
+impl Attention {
+    fn load(n_state: usize, n_head: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(Self {
+            query: linear(n_state, n_state, true, vb.pp("q_proj"))?,
+            key: linear(n_state, n_state, false, vb.pp("k_proj"))?,
+            value: linear(n_state, n_state, true, vb.pp("v_proj"))?,
+            out: linear(n_state, n_state, true, vb.pp("out_proj"))?,
+            n_head,
+        })
+    }
+
+    /// (B, T, C) → (B, H, T, C/H)
+    fn heads(&self, x: &Tensor) -> Result<Tensor> {
+        let (b, t, c) = x.dims3()?;
+        x.reshape((b, t, self.n_head, c / self.n_head))?.transpose(1, 2)?.contiguous()
+    }
+
+    /// Keys and values of `x`, split into heads; keys pre-scaled as in OpenAI's implementation.
+    fn kv(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
+        let k = self.heads(&self.key.forward(x)?)?;
+        let v = self.heads(&self.value.forward(x)?)?;
+        Ok((k, v))
+    }
+
+    fn attend(&self, x: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
+        let (_, _, c) = x.dims3()?;
+        let scale = ((c / self.n_head) as f64).powf(-0.5);
+        let q = (self.heads(&self.query.forward(x)?)? * scale)?;
+        let mut w = q.matmul(&k.t()?)?;
+        if let Some(mask) = mask {
+            w = w.broadcast_add(mask)?;
+        }
+        let w = candle_nn::ops::softmax_last_dim(&w)?;
+        let y = w.matmul(v)?.transpose(1, 2)?.flatten_from(2)?;
+        self.out.forward(&y)
+    }
+}
+
+struct Block {
+    attn: Attention,
+    attn_ln: LayerNorm,
+    cross: Option<(Attention, LayerNorm)>,
+    fc1: Linear,
+    fc2: Linear,
+    mlp_ln: LayerNorm,
+}
+
+impl Block {
+    fn load(n_state: usize, n_head: usize, cross: bool, vb: VarBuilder) -> Result<Self> {
+        let cross = if cross {
+            Some((
+                Attention::load(n_state, n_head, vb.pp("encoder_attn"))?,
+                layer_norm(n_state, vb.pp("encoder_attn_layer_norm"))?,
+            ))
+        } else {
+            None
+        };
+        Ok(Self {
+            attn: Attention::load(n_state, n_head, vb.pp("self_attn"))?,
+            attn_ln: layer_norm(n_state, vb.pp("self_attn_layer_norm"))?,
+            cross,
+            fc1: linear(n_state, 4 * n_state, true, vb.pp("fc1"))?,
+            fc2: linear(4 * n_state, n_state, true, vb.pp("fc2"))?,
+            mlp_ln: layer_norm(n_state, vb.pp("final_layer_norm"))?,
+        })
+    }
+
+    fn mlp(&self, x: &Tensor) -> Result<Tensor> {
+        let h = self.fc2.forward(&self.fc1.forward(&self.mlp_ln.forward(x)?)?.gelu()?)?;
+        x + h
+    }
+}
+
+pub struct Encoder {
+    conv1: Conv1d,
+    conv2: Conv1d,
+    positions: Tensor,
+    blocks: Vec<Block>,
+    ln_post: LayerNorm,
+}
+
+impl Encoder {
+    fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
+        let n = cfg.d_model;
+        let blocks = (0..cfg.encoder_layers)
+            .map(|i| {
+                Block::load(n, cfg.encoder_attention_heads, false, vb.pp(format!("layers.{i}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            conv1: conv1d(cfg.num_mel_bins, n, 1, vb.pp("conv1"))?,
+            conv2: conv1d(n, n, 2, vb.pp("conv2"))?,
+            positions: vb.get((cfg.max_source_positions, n), "embed_positions.weight")?,
+            blocks,
+            ln_post: layer_norm(n, vb.pp("layer_norm"))?,
+        })
+    }
+
+    /// (1, n_mels, 3000) log-mel → (1, 1500, d_model) audio features.
+    pub fn forward(&self, mel: &Tensor) -> Result<Tensor> {
+        let x = self.conv1.forward(mel)?.gelu()?;
+        let x = self.conv2.forward(&x)?.gelu()?.transpose(1, 2)?;
+        let t = x.dim(1)?;
+        let mut x = x.broadcast_add(&self.positions.narrow(0, 0, t)?)?;
+        for b in &self.blocks {
+            let h = b.attn_ln.forward(&x)?;
+            let (k, v) = b.attn.kv(&h)?;
+            x = (&x + b.attn.attend(&h, &k, &v, None)?)?;
+            x = b.mlp(&x)?;
+        }
+        self.ln_post.forward(&x)
+    }
+}
+
+/// Per-layer caches for one decoding run over one audio window.
+pub struct DecoderState {
+    /// Self-attention keys/values so far, (B, H, T, hd), per layer.
+    self_kv: Vec<Option<(Tensor, Tensor)>>,
+    /// Cross-attention keys/values of the window's audio features, per layer.
+    cross_kv: Vec<(Tensor, Tensor)>,
+    /// Tokens already in the cache (the next position index).
+    pub len: usize,
+}
+
+impl DecoderState {
+    /// Keeps only the rows `sources` (one per new beam), in that order; also used to widen a
+    /// batch of one into a batch of beams after the prompt.
+    pub fn reorder(&mut self, sources: &[u32]) -> Result<()> {
+        let idx = Tensor::new(sources, self.cross_kv[0].0.device())?;
+        let sel = |t: &Tensor| t.index_select(&idx, 0);
+        for kv in self.self_kv.iter_mut().flatten() {
+            *kv = (sel(&kv.0)?, sel(&kv.1)?);
+        }
+        let batch = self.cross_kv[0].0.dim(0)?;
+        if batch != sources.len() {
+            for kv in self.cross_kv.iter_mut() {
+                let k = kv.0.narrow(0, 0, 1)?.repeat((sources.len(), 1, 1, 1))?;
+                let v = kv.1.narrow(0, 0, 1)?.repeat((sources.len(), 1, 1, 1))?;
+                *kv = (k, v);
+            }
+        }
+        Ok(())
+    }
+}
+
+pub struct Decoder {
+    embed: Embedding,
+    /// The token embedding again, as the output projection. On CPU it is re-quantized to Q8_0:
+    /// each decoding step streams this whole matrix (vocabulary × width, 80 MB at f32 for tiny)
+    /// from memory, so its size, not arithmetic, bounds the step; Q8_0 is a quarter of it.
+    logits: QMatMul,
+    positions: Tensor,
+    blocks: Vec<Block>,
+    ln: LayerNorm,
+}
+
+impl Decoder {
+    fn load(vb: VarBuilder, cfg: &Config, q8_logits: bool) -> Result<Self> {
+        let n = cfg.d_model;
+        let blocks = (0..cfg.decoder_layers)
+            .map(|i| {
+                Block::load(n, cfg.decoder_attention_heads, true, vb.pp(format!("layers.{i}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let embed = candle_nn::embedding(cfg.vocab_size, n, vb.pp("embed_tokens"))?;
+        let logits = if q8_logits {
+            QMatMul::from_qtensor(QTensor::quantize(embed.embeddings(), GgmlDType::Q8_0)?)?
+        } else {
+            QMatMul::Tensor(embed.embeddings().clone())
+        };
+        Ok(Self {
+            embed,
+            logits,
+            positions: vb.get((cfg.max_target_positions, n), "embed_positions.weight")?,
+            blocks,
+            ln: layer_norm(n, vb.pp("layer_norm"))?,
+        })
+    }
+
+    /// Starts a run over one window: cross-attention keys/values are computed here, once.
+    pub fn start(&self, audio: &Tensor) -> Result<DecoderState> {
+        let cross_kv = self
+            .blocks
+            .iter()
+            .map(|b| b.cross.as_ref().map(|(a, _)| a.kv(audio)).transpose())
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .collect();
+        Ok(DecoderState { self_kv: vec![None; self.blocks.len()], cross_kv, len: 0 })
+    }
+
+    /// Feeds `tokens` (B, T) after what is cached; returns logits of the last position, (B, V).
+    pub fn forward(&self, tokens: &Tensor, state: &mut DecoderState) -> Result<Tensor> {
+        let (_, t) = tokens.dims2()?;
+        let pos = self.positions.narrow(0, state.len, t)?;
+        let mut x = self.embed.forward(tokens)?.broadcast_add(&pos)?;
+        let mask = if t > 1 { Some(causal_mask(state.len, t, x.device())?) } else { None };
+        for (i, b) in self.blocks.iter().enumerate() {
+            let h = b.attn_ln.forward(&x)?;
+            let (k, v) = b.attn.kv(&h)?;
+            let (k, v) = match &state.self_kv[i] {
+                Some((pk, pv)) => (Tensor::cat(&[pk, &k], 2)?, Tensor::cat(&[pv, &v], 2)?),
+                None => (k, v),
+            };
+            x = (&x + b.attn.attend(&h, &k, &v, mask.as_ref())?)?;
+            state.self_kv[i] = Some((k, v));
+            if let Some((attn, ln)) = &b.cross {
+                let h = ln.forward(&x)?;
+                let (ck, cv) = &state.cross_kv[i];
+                x = (&x + attn.attend(&h, ck, cv, None)?)?;
+            }
+            x = b.mlp(&x)?;
+        }
+        state.len += t;
+        let last = self.ln.forward(&x.narrow(1, t - 1, 1)?)?.squeeze(1)?;
+        self.logits.forward(&last)
+    }
+
+    /// Logits at every position of `tokens` fed from an empty cache (B, T, V); used where the
+    /// probability at an inner position matters (the no-speech probability at the start token).
+    pub fn logits_at(
+        &self,
+        tokens: &Tensor,
+        state: &mut DecoderState,
+        at: usize,
+    ) -> Result<(Tensor, Tensor)> {
+        let (_, t) = tokens.dims2()?;
+        let head = tokens.narrow(1, 0, at + 1)?;
+        let at_logits = self.forward(&head, state)?;
+        let rest = tokens.narrow(1, at + 1, t - at - 1)?;
+        let last = if t - at - 1 > 0 { self.forward(&rest, state)? } else { at_logits.clone() };
+        Ok((at_logits, last))
+    }
+}
+
+/// Mask for `t` new queries that follow `past` cached positions: each may see the past and itself.
+fn causal_mask(past: usize, t: usize, device: &Device) -> Result<Tensor> {
+    let total = past + t;
+    let mask: Vec<f32> = (0..t)
+        .flat_map(|i| (0..total).map(move |j| if j > past + i { f32::NEG_INFINITY } else { 0.0 }))
+        .collect();
+    Tensor::from_vec(mask, (t, total), device)
+}
+
+pub struct Whisper {
+    pub encoder: Encoder,
+    pub decoder: Decoder,
+    pub config: Config,
+}
+
+impl Whisper {
+    pub fn load(vb: VarBuilder, config: Config, q8_logits: bool) -> Result<Self> {
+        Ok(Self {
+            encoder: Encoder::load(vb.pp("model.encoder"), &config)?,
+            decoder: Decoder::load(vb.pp("model.decoder"), &config, q8_logits)?,
+            config,
+        })
+    }
+
+    pub fn dtype() -> DType {
+        DType::F32
+    }
+}

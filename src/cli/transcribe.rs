@@ -1,0 +1,177 @@
+//! `podbrief transcribe FILE…`
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+use podbrief::asr::{self, Backend, DecodeOptions, DeviceSpec, Transcriber};
+use podbrief::audio::{AudioStream, PcmSource};
+use podbrief::models::{ModelStore, Registry, Role};
+use podbrief::store::{self, transcripts, Home};
+use podbrief::transcript::{format, Format, Transcript};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Write each NAME.ext as DIR/NAME.FORMAT (default: one file to stdout; several files to the
+    /// current directory).
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<PathBuf>,
+    #[arg(short, long, value_enum, default_value = "txt")]
+    format: Format,
+    /// Registry name (see `podbrief models list`) or a model folder.
+    #[arg(short, long)]
+    model: Option<String>,
+    #[arg(long, value_enum, default_value = "candle")]
+    backend: Backend,
+    /// cpu, cuda, cuda:N or metal.
+    #[arg(long, default_value = "cpu")]
+    device: DeviceSpec,
+    /// 1 decodes greedily; 5 is faster-whisper's and OpenAI's command-line default.
+    #[arg(long, default_value_t = 5)]
+    beam_size: usize,
+    /// Spoken language for multilingual models (e.g. en, de); detected when not given.
+    #[arg(long)]
+    language: Option<String>,
+    /// Ignore and replace cached transcripts.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+/// The recogniser is loaded on first need, so a run whose files are all cached starts instantly.
+struct Lazy<'a> {
+    args: &'a Args,
+    dir: PathBuf,
+    threads: usize,
+    loaded: Option<Box<dyn Transcriber>>,
+}
+
+impl Lazy<'_> {
+    fn get(&mut self) -> anyhow::Result<&mut Box<dyn Transcriber>> {
+        if self.loaded.is_none() {
+            let t = asr::load(self.args.backend, &self.dir, self.args.device, self.threads)?;
+            self.loaded = Some(t);
+        }
+        self.loaded.as_mut().ok_or_else(|| anyhow!("model not loaded"))
+    }
+}
+
+pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
+    let home = Home::from_env();
+    let (model_name, dir) = resolve_model(&home, args.model.as_deref())?;
+    let opts = DecodeOptions {
+        beam_size: args.beam_size.max(1),
+        threads,
+        language: args.language.clone(),
+        ..DecodeOptions::default()
+    };
+    let to_stdout = args.output.is_none() && args.files.len() == 1;
+    let out_dir = args.output.clone().unwrap_or_else(|| PathBuf::from("."));
+    let mut lazy = Lazy { args: &args, dir, threads, loaded: None };
+    let mut failures = 0;
+    for file in &args.files {
+        let result = transcribe_one(&home, &mut lazy, &model_name, file, &opts).and_then(|t| {
+            let text = format::render(&t, args.format);
+            if to_stdout {
+                print!("{text}");
+                return Ok(());
+            }
+            let stem = file.file_stem().unwrap_or(file.as_os_str()).to_string_lossy();
+            let dest = out_dir.join(format!("{stem}.{}", args.format.extension()));
+            store::atomic_write(&dest, text.as_bytes())
+                .with_context(|| format!("writing {}", dest.display()))?;
+            eprintln!("{} -> {}", file.display(), dest.display());
+            Ok(())
+        });
+        if let Err(e) = result {
+            failures += 1;
+            eprintln!("error: {}: {}", file.display(), crate::cli::chain(&e));
+        }
+    }
+    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn resolve_model(home: &Home, model: Option<&str>) -> anyhow::Result<(String, PathBuf)> {
+    let registry = Registry::builtin()?;
+    if let Some(m) = model {
+        let p = Path::new(m);
+        if p.is_dir() {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| m.to_string());
+            return Ok((name, p.to_path_buf()));
+        }
+    }
+    let spec = match model {
+        Some(name) => registry.get(name)?,
+        None => registry.default_for(Role::Asr),
+    };
+    if spec.role != Role::Asr {
+        anyhow::bail!("'{}' is a {} model, not a speech recognition model", spec.name, spec.role);
+    }
+    let store = ModelStore::new(home);
+    store.require(spec)?;
+    Ok((spec.name.clone(), store.dir(spec)))
+}
+
+fn transcribe_one(
+    home: &Home,
+    lazy: &mut Lazy,
+    model: &str,
+    file: &Path,
+    opts: &DecodeOptions,
+) -> anyhow::Result<Transcript> {
+    // Open first: a missing, empty or non-audio file gets the audio stage's clear error.
+    let mut stream = AudioStream::open(file)?;
+    let sha = store::sha256_file(file, &mut |_| {})
+        .with_context(|| format!("reading {}", file.display()))?;
+    let key = transcripts::CacheKey {
+        audio_sha256: sha.clone(),
+        model: model.to_string(),
+        backend: lazy.args.backend.name().to_string(),
+        beam_size: opts.beam_size,
+        language: opts.language.clone(),
+    };
+    if !lazy.args.no_cache {
+        if let Some(t) = transcripts::get(home, &key) {
+            tracing::info!("{}: cached transcript", file.display());
+            return Ok(t);
+        }
+    }
+    let bar = progress_bar(stream.duration_hint(), file);
+    let mut done = 0.0;
+    let segments = lazy.get()?.transcribe(&mut stream, opts, &mut |secs| {
+        done = secs;
+        bar.set_position(secs as u64);
+    })?;
+    bar.finish_and_clear();
+    let duration =
+        stream.duration_hint().unwrap_or(done).max(segments.last().map(|s| s.end).unwrap_or(0.0));
+    let t = Transcript {
+        source: file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        audio_sha256: sha,
+        model: model.to_string(),
+        backend: key.backend.clone(),
+        duration,
+        segments,
+    };
+    if let Err(e) = transcripts::put(home, &key, &t) {
+        tracing::warn!("could not cache the transcript: {e}");
+    }
+    Ok(t)
+}
+
+fn progress_bar(duration: Option<f64>, file: &Path) -> ProgressBar {
+    let bar = ProgressBar::new(duration.unwrap_or(0.0) as u64);
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg:30} [{bar:30}] {pos}/{len}s audio ({eta})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(name);
+    bar
+}

@@ -1,0 +1,88 @@
+//! Helpers shared by the integration tests: they run the real binary against the real model
+//! store that `scripts/setup.sh` fills, with a private podbrief home per test.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const JFK: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+
+pub fn shared_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures").join(name)
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+}
+
+/// The model store the setup step fills (outside the repo).
+pub fn models_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("PODBRIEF_MODELS") {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var_os("PODBRIEF_HOME")
+        .map(PathBuf::from)
+        .or_else(|| dirs_cache().map(|d| d.join("podbrief")))
+        .expect("no home directory");
+    home.join("models")
+}
+
+fn dirs_cache() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+}
+
+/// Fails loudly (rather than skipping) when the setup step has not been run.
+pub fn require_model(name: &str) -> PathBuf {
+    let dir = models_dir().join(name);
+    assert!(
+        dir.join("config.json").is_file() || dir.join("model.gguf").is_file(),
+        "model {name} is not in {}; run scripts/setup.sh first",
+        models_dir().display()
+    );
+    dir
+}
+
+pub struct Env {
+    pub home: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env { home: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_podbrief"));
+        c.env("PODBRIEF_HOME", self.home.path())
+            .env("PODBRIEF_MODELS", models_dir())
+            .env("PODBRIEF_SOURCE", "pypi")
+            .env_remove("RUST_LOG");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Lowercase words without punctuation, for comparing transcripts "case and punctuation aside".
+pub fn words(s: &str) -> String {
+    s.to_lowercase()
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == '\'' { c } else { ' ' })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}

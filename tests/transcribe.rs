@@ -1,0 +1,94 @@
+//! `podbrief transcribe` end to end: real recordings, real Whisper weights, both backends.
+
+mod common;
+
+use common::*;
+
+fn transcribe(
+    env: &Env,
+    backend: &str,
+    file: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
+    require_model("whisper-tiny.en");
+    let mut args = vec!["transcribe", "--backend", backend, "--threads", "2"];
+    args.extend_from_slice(extra);
+    let f = file.to_str().unwrap();
+    args.push(f);
+    env.run(&args)
+}
+
+fn assert_jfk(backend: &str, name: &str) {
+    let env = Env::new();
+    let out = transcribe(&env, backend, &shared_fixture(name), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(words(&stdout(&out)), words(JFK), "{backend} on {name}");
+}
+
+#[test]
+fn jfk_wav_candle() {
+    assert_jfk("candle", "jfk.wav");
+}
+
+#[test]
+fn jfk_mp3_candle() {
+    assert_jfk("candle", "jfk.mp3");
+}
+
+#[cfg(feature = "whisper-cpp")]
+#[test]
+fn jfk_wav_whisper_cpp() {
+    assert_jfk("whisper-cpp", "jfk.wav");
+}
+
+#[cfg(feature = "whisper-cpp")]
+#[test]
+fn jfk_mp3_whisper_cpp() {
+    assert_jfk("whisper-cpp", "jfk.mp3");
+}
+
+#[test]
+fn json_has_segments_with_times_and_scores_and_second_run_is_cached() {
+    let env = Env::new();
+    let out = transcribe(&env, "candle", &shared_fixture("jfk.mp3"), &["--format", "json", "-v"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let segs = v["segments"].as_array().unwrap();
+    assert!(!segs.is_empty());
+    let mut last_end = 0.0;
+    for s in segs {
+        let (start, end) = (s["start"].as_f64().unwrap(), s["end"].as_f64().unwrap());
+        assert!(start >= last_end - 0.01 && end >= start && end <= 11.5, "{s}");
+        assert!(s["avg_logprob"].as_f64().unwrap() <= 0.0);
+        let p = s["no_speech_prob"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p));
+        last_end = end;
+    }
+    assert!(!stderr(&out).contains("cached transcript"));
+    let again = transcribe(&env, "candle", &shared_fixture("jfk.mp3"), &["--format", "json", "-v"]);
+    assert!(stderr(&again).contains("cached transcript"), "{}", stderr(&again));
+    assert_eq!(stdout(&again), stdout(&out));
+    let fresh = transcribe(
+        &env,
+        "candle",
+        &shared_fixture("jfk.mp3"),
+        &["--format", "json", "-v", "--no-cache"],
+    );
+    assert!(!stderr(&fresh).contains("cached transcript"));
+}
+
+#[test]
+fn srt_and_vtt_outputs_go_to_the_output_dir() {
+    let env = Env::new();
+    let out_dir = env.home.path().join("out");
+    let o = out_dir.to_str().unwrap();
+    for fmt in ["srt", "vtt"] {
+        let out =
+            transcribe(&env, "candle", &shared_fixture("jfk.wav"), &["--format", fmt, "-o", o]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let srt = std::fs::read_to_string(out_dir.join("jfk.srt")).unwrap();
+    assert!(srt.starts_with("1\n00:00:0"), "{srt}");
+    let vtt = std::fs::read_to_string(out_dir.join("jfk.vtt")).unwrap();
+    assert!(vtt.starts_with("WEBVTT\n\n00:00:0"), "{vtt}");
+}
