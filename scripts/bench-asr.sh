@@ -77,25 +77,31 @@ sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
 # peak RSS in MiB from a `/usr/bin/time -v -o FILE` report
 rss_mb() { awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$1"; }
 
-# podbrief prints no separate load time, so estimate its fixed cost (process
-# start + model load + one 30 s window) from a 3-second excerpt of the same
-# file and subtract it. faster-whisper reports its own split exactly.
+# Each podbrief backend in turn (BACKENDS, default both; whisper-cpp needs a build with
+# `--features whisper-cpp`). podbrief prints no separate load time, so its fixed cost (process
+# start + model load + one 30 s window) is estimated from a 3-second excerpt and subtracted.
+backends="${BACKENDS:-candle whisper-cpp}"
 ffmpeg -nostdin -loglevel error -y -i "$audio" -t 3 -ac 1 -ar 16000 "$tmp/probe.wav"
-t0="$(now)"
-"$bin" transcribe "$tmp/probe.wav" --format txt --no-cache --threads "$threads" \
-    --beam-size "$beam" > /dev/null 2> "$out/podbrief-probe.err" \
-    || die "podbrief failed on the probe clip: $(tail -n 3 "$out/podbrief-probe.err")"
-t1="$(now)"
-pb_fixed="$(sub "$t1" "$t0")"
-
-echo "bench-asr: podbrief on $(basename "$audio"), beam $beam, $threads threads" >&2
-t0="$(now)"
-/usr/bin/time -v -o "$out/podbrief.time" \
-    "$bin" transcribe "$audio" --format txt --no-cache --threads "$threads" --beam-size "$beam" \
-    > "$out/podbrief.txt" 2> "$out/podbrief.err" \
-    || die "podbrief failed: $(tail -n 3 "$out/podbrief.err")"
-t1="$(now)"
-pb_wall="$(sub "$t1" "$t0")"
+rows=""
+for backend in $backends; do
+    pb=("$bin" transcribe --format txt --no-cache --threads "$threads" --beam-size "$beam" --backend "$backend")
+    t0="$(now)"
+    if ! "${pb[@]}" "$tmp/probe.wav" > /dev/null 2> "$out/podbrief-$backend-probe.err"; then
+        echo "bench-asr: skipping $backend: $(tail -n 1 "$out/podbrief-$backend-probe.err")" >&2
+        continue
+    fi
+    t1="$(now)"
+    fixed="$(sub "$t1" "$t0")"
+    echo "bench-asr: podbrief ($backend) on $(basename "$audio"), beam $beam, $threads threads" >&2
+    t0="$(now)"
+    /usr/bin/time -v -o "$out/podbrief-$backend.time" "${pb[@]}" "$audio" \
+        > "$out/podbrief-$backend.txt" 2> "$out/podbrief-$backend.err" \
+        || die "podbrief ($backend) failed: $(tail -n 3 "$out/podbrief-$backend.err")"
+    t1="$(now)"
+    wer="$(python3 "$here/wer.py" "$ref" "$out/podbrief-$backend.txt")"
+    rows="$rows podbrief-$backend $(sub "$t1" "$t0") $fixed $(rss_mb "$out/podbrief-$backend.time") $wer"
+done
+[ -n "$rows" ] || die "no podbrief backend ran"
 
 echo "bench-asr: faster-whisper on $(basename "$audio"), beam $beam, $threads threads" >&2
 t0="$(now)"
@@ -110,18 +116,18 @@ fw_line="$(grep '^fw_timing ' "$out/faster-whisper.err" | tail -n 1)"
 field() { echo "$fw_line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 fw_load="$(field load_s)" fw_tr="$(field transcribe_s)" dur="$(field audio_s)"
 
-pb_wer="$(python3 "$here/wer.py" "$ref" "$out/podbrief.txt")"
 fw_wer="$(python3 "$here/wer.py" "$ref" "$out/faster-whisper.txt")"
 
-awk -v pw="$pb_wall" -v pf="$pb_fixed" -v fw="$fw_wall" -v fl="$fw_load" -v ft="$fw_tr" \
-    -v dur="$dur" -v prss="$(rss_mb "$out/podbrief.time")" -v frss="$(rss_mb "$out/faster-whisper.time")" \
-    -v pwer="$pb_wer" -v fwer="$fw_wer" -v beam="$beam" -v th="$threads" -v name="$(basename "$audio")" 'BEGIN {
-    pt = pw - pf; if (pt <= 0) pt = pw
+echo $rows | awk -v fw="$fw_wall" -v fl="$fw_load" -v ft="$fw_tr" -v dur="$dur" \
+    -v frss="$(rss_mb "$out/faster-whisper.time")" -v fwer="$fw_wer" -v beam="$beam" -v th="$threads" \
+    -v name="$(basename "$audio")" '{
     printf "\n%s: %.1f s of audio, tiny.en, beam %d, %d threads\n\n", name, dur, beam, th
-    printf "%-15s %8s %8s %13s %7s %9s %7s\n", "engine", "wall_s", "load_s", "transcribe_s", "RTF", "peak_MiB", "WER"
-    printf "%-15s %8.2f %8s %13s %7.4f %9d %6.2f%%\n", "podbrief", pw, sprintf("~%.2f", pf), sprintf("~%.2f", pt), pt / dur, prss, 100 * pwer
-    printf "%-15s %8.2f %8.2f %13.2f %7.4f %9d %6.2f%%\n", "faster-whisper", fw, fl, ft, ft / dur, frss, 100 * fwer
-    printf "\npodbrief / faster-whisper: wall %.2fx, transcribe ~%.2fx, peak RSS %.2fx\n", pw / fw, pt / ft, prss / frss
-    print "(wall_s: whole process, model load included; podbrief load_s ~ its run on a 3 s excerpt)"
+    printf "%-22s %8s %8s %13s %7s %9s %7s %10s\n", "engine", "wall_s", "load_s", "transcribe_s", "RTF", "peak_MiB", "WER", "wall/fw"
+    for (i = 1; i <= NF; i += 5) {
+        pw = $(i + 1); pf = $(i + 2); pt = pw - pf; if (pt <= 0) pt = pw
+        printf "%-22s %8.2f %8s %13s %7.4f %9d %6.2f%% %9.2fx\n", $i, pw, sprintf("~%.2f", pf), sprintf("~%.2f", pt), pt / dur, $(i + 3), 100 * $(i + 4), pw / fw
+    }
+    printf "%-22s %8.2f %8.2f %13.2f %7.4f %9d %6.2f%% %9.2fx\n", "faster-whisper", fw, fl, ft, ft / dur, frss, 100 * fwer, 1
+    print "\n(wall_s: whole process, model load included; podbrief load_s ~ its run on a 3 s excerpt)"
 }'
 echo "transcripts and /usr/bin/time reports: $out" >&2

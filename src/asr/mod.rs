@@ -47,7 +47,7 @@ pub struct DecodeOptions {
 impl Default for DecodeOptions {
     fn default() -> Self {
         Self {
-            beam_size: 5,
+            beam_size: 1,
             threads: default_threads(),
             temperatures: vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0],
             condition_on_previous_text: true,
