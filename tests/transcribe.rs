@@ -114,3 +114,25 @@ fn speech_fixture_wer_candle() {
 fn speech_fixture_wer_whisper_cpp() {
     assert_speech_wer("whisper-cpp");
 }
+
+/// Silence and noise are where small Whisper models invent text or loop; the no-speech check and
+/// the compression-ratio fallback must keep the output (nearly) empty.
+#[test]
+fn silence_and_noise_do_not_turn_into_words() {
+    let env = Env::new();
+    let wav = env.home.path().join("quiet.wav");
+    // 40 s of silence, then 20 s of low white noise.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut samples = vec![0f32; 40 * 16_000];
+    samples.extend((0..20 * 16_000).map(|_| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.02
+    }));
+    write_wav(&wav, &samples);
+    let out = transcribe(&env, "candle", &wav, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = words(&stdout(&out));
+    assert!(text.split_whitespace().count() <= 4, "invented text: {text}");
+}
