@@ -13,36 +13,48 @@ use candle_nn::{Conv1d, Conv1dConfig, Embedding, LayerNorm, VarBuilder};
 
 pub use candle_transformers::models::whisper::Config;
 
-/// A linear layer whose weight may be re-quantized to Q8_0 at load. The decoder runs a few tokens
-/// at a time, so each step streams every weight from memory: at f32 that bandwidth, not
-/// arithmetic, bounds its speed, and Q8_0 is a quarter of it.
+/// A linear layer that may also keep a Q8_0 copy of its weight. A decoding step feeds a few rows
+/// (one per beam) and streams every weight from memory: at f32 that bandwidth, not arithmetic,
+/// bounds it, and Q8_0 is a quarter of it. The prompt's prefill feeds hundreds of rows, where
+/// candle's Q8_0 product (one dot product per output) is far slower than its f32 GEMM, so the f32
+/// weight stays for that.
 struct Linear {
-    weight: QMatMul,
-    bias: Option<Tensor>,
+    f32: candle_nn::Linear,
+    q8: Option<QMatMul>,
 }
+
+/// Up to this many rows the Q8_0 copy is used.
+const Q8_MAX_ROWS: usize = 8;
 
 impl Linear {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = self.weight.forward(x)?;
-        match &self.bias {
-            Some(b) => y.broadcast_add(b),
-            None => Ok(y),
+        let rows = x.elem_count() / x.dim(candle_core::D::Minus1)?;
+        match &self.q8 {
+            Some(q) if rows <= Q8_MAX_ROWS => {
+                let y = q.forward(x)?;
+                match self.f32.bias() {
+                    Some(b) => y.broadcast_add(b),
+                    None => Ok(y),
+                }
+            }
+            _ => self.f32.forward(x),
         }
     }
 }
 
-fn qmatmul(w: Tensor, q8: bool) -> Result<QMatMul> {
+fn qmatmul(w: &Tensor, q8: bool) -> Result<Option<QMatMul>> {
     if q8 {
-        QMatMul::from_qtensor(QTensor::quantize(&w, GgmlDType::Q8_0)?)
+        Ok(Some(QMatMul::from_qtensor(QTensor::quantize(w, GgmlDType::Q8_0)?)?))
     } else {
-        Ok(QMatMul::Tensor(w))
+        Ok(None)
     }
 }
 
 fn linear(cin: usize, cout: usize, bias: bool, q8: bool, vb: VarBuilder) -> Result<Linear> {
-    let weight = qmatmul(vb.get((cout, cin), "weight")?, q8)?;
+    let w = vb.get((cout, cin), "weight")?;
+    let q8 = qmatmul(&w, q8)?;
     let bias = if bias { Some(vb.get(cout, "bias")?) } else { None };
-    Ok(Linear { weight, bias })
+    Ok(Linear { f32: candle_nn::Linear::new(w, bias), q8 })
 }
 
 fn layer_norm(size: usize, vb: VarBuilder) -> Result<LayerNorm> {
@@ -214,7 +226,7 @@ pub struct Decoder {
     /// The token embedding again, as the output projection. On CPU it is re-quantized to Q8_0:
     /// each decoding step streams this whole matrix (vocabulary × width, 80 MB at f32 for tiny)
     /// from memory, so its size, not arithmetic, bounds the step; Q8_0 is a quarter of it.
-    logits: QMatMul,
+    logits: Linear,
     positions: Tensor,
     blocks: Vec<Block>,
     ln: LayerNorm,
@@ -235,7 +247,8 @@ impl Decoder {
             })
             .collect::<Result<Vec<_>>>()?;
         let embed = candle_nn::embedding(cfg.vocab_size, n, vb.pp("embed_tokens"))?;
-        let logits = qmatmul(embed.embeddings().clone(), q8.logits)?;
+        let w = embed.embeddings().clone();
+        let logits = Linear { q8: qmatmul(&w, q8.logits)?, f32: candle_nn::Linear::new(w, None) };
         Ok(Self {
             embed,
             logits,
