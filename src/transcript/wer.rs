@@ -19,26 +19,10 @@
 //!   four`, `1905` → `nineteen oh five`, `2005` → `two thousand five`, `2024` →
 //!   `twenty twenty four`. No "and" is inserted (`one hundred five`).
 
+#[rustfmt::skip]
 const ONES: [&str; 20] = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
     "nineteen",
 ];
 const TENS: [&str; 10] =
