@@ -26,25 +26,25 @@ impl<'a> SampleWindow<'a> {
         Self { source, buf: Vec::new(), start: 0, eof: false }
     }
 
-    /// Up to `len` samples from absolute position `from`, dropping everything before it; empty
-    /// once the source has nothing at or after `from`.
-    pub fn get(&mut self, from: usize, len: usize) -> Result<&[f32], AsrError> {
+    fn drop_before(&mut self, from: usize) {
         if from > self.start {
             let drop = (from - self.start).min(self.buf.len());
             self.buf.drain(..drop);
             self.start += drop;
         }
+    }
+
+    /// Up to `len` samples from absolute position `from`, dropping everything before it; empty
+    /// once the source has nothing at or after `from`.
+    pub fn get(&mut self, from: usize, len: usize) -> Result<&[f32], AsrError> {
+        self.drop_before(from);
         while !self.eof && self.start + self.buf.len() < from + len {
             match self.source.next_chunk()? {
                 Some(chunk) => self.buf.extend_from_slice(&chunk),
                 None => self.eof = true,
             }
-            // Skip whole chunks that lie before `from` (only when seeking past buffered data).
-            if self.start < from {
-                let drop = (from - self.start).min(self.buf.len());
-                self.buf.drain(..drop);
-                self.start += drop;
-            }
+            // Seeking past buffered data: chunks wholly before `from` are never kept.
+            self.drop_before(from);
         }
         let off = from.saturating_sub(self.start).min(self.buf.len());
         let end = (off + len).min(self.buf.len());
