@@ -10,7 +10,7 @@ use super::decode::{WindowDecoder, WindowResult};
 use super::longform::{self, WindowModel};
 use super::mel::{MelExtractor, N_FRAMES};
 use super::tokens::SpecialTokens;
-use super::whisper_model::{Config, Whisper, Q8};
+use super::whisper_model::{Config, Whisper};
 use super::{AsrError, DecodeOptions, Segment, Transcriber};
 use crate::audio::PcmSource;
 
@@ -43,11 +43,10 @@ impl CandleWhisper {
         let tok =
             SpecialTokens::from_tokenizer(&tokenizer, &config.suppress_tokens, config.vocab_size)?;
         let mel = MelExtractor::new(config.num_mel_bins);
-        let cpu = device.is_cpu();
         // Decoding steps are bound by weight bandwidth on CPU (see `whisper_model::Linear`);
         // on a GPU they are not, and f32 keeps the kernels simple.
-        let q8 = Q8 { logits: cpu, layers: cpu };
-        let model = Whisper::load(vb, config, q8).map_err(|e| fail(&weights, e.to_string()))?;
+        let model = Whisper::load(vb, config, device.is_cpu())
+            .map_err(|e| fail(&weights, e.to_string()))?;
         Ok(Self { model, tok, tokenizer, device, mel })
     }
 

@@ -233,22 +233,16 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    fn load(vb: VarBuilder, cfg: &Config, q8: Q8) -> Result<Self> {
+    fn load(vb: VarBuilder, cfg: &Config, q8: bool) -> Result<Self> {
         let n = cfg.d_model;
         let blocks = (0..cfg.decoder_layers)
             .map(|i| {
-                Block::load(
-                    n,
-                    cfg.decoder_attention_heads,
-                    true,
-                    q8.layers,
-                    vb.pp(format!("layers.{i}")),
-                )
+                Block::load(n, cfg.decoder_attention_heads, true, q8, vb.pp(format!("layers.{i}")))
             })
             .collect::<Result<Vec<_>>>()?;
         let embed = candle_nn::embedding(cfg.vocab_size, n, vb.pp("embed_tokens"))?;
         let w = embed.embeddings().clone();
-        let logits = Linear { q8: qmatmul(&w, q8.logits)?, f32: candle_nn::Linear::new(w, None) };
+        let logits = Linear { q8: qmatmul(&w, q8)?, f32: candle_nn::Linear::new(w, None) };
         Ok(Self {
             embed,
             logits,
@@ -325,14 +319,6 @@ fn causal_mask(past: usize, t: usize, device: &Device) -> Result<Tensor> {
     Tensor::from_vec(mask, (t, total), device)
 }
 
-/// Which parts of the decoder are re-quantized to Q8_0 at load. The encoder never is: its
-/// products over 1,500 frames ran slower in Q8_0 than in f32 (720 against 610 ms a window).
-#[derive(Debug, Clone, Copy)]
-pub struct Q8 {
-    pub logits: bool,
-    pub layers: bool,
-}
-
 pub struct Whisper {
     pub encoder: Encoder,
     pub decoder: Decoder,
@@ -340,10 +326,13 @@ pub struct Whisper {
 }
 
 impl Whisper {
-    pub fn load(vb: VarBuilder, config: Config, q8: Q8) -> Result<Self> {
+    /// `q8_decoder` adds Q8_0 copies of the decoder's weights (see [`Linear`]). The encoder
+    /// never gets them: its products over 1,500 frames ran slower in Q8_0 than in f32 (720
+    /// against 610 ms a window).
+    pub fn load(vb: VarBuilder, config: Config, q8_decoder: bool) -> Result<Self> {
         Ok(Self {
             encoder: Encoder::load(vb.pp("model.encoder"), &config)?,
-            decoder: Decoder::load(vb.pp("model.decoder"), &config, q8)?,
+            decoder: Decoder::load(vb.pp("model.decoder"), &config, q8_decoder)?,
             config,
         })
     }
