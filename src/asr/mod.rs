@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::audio::{AudioError, PcmSource};
+pub use crate::device::{default_threads, DeviceSpec};
 
 /// One stretch of speech with its times in seconds from the start of the audio.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,10 +60,6 @@ impl Default for DecodeOptions {
     }
 }
 
-pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum AsrError {
     #[error(transparent)]
@@ -97,45 +94,6 @@ impl Backend {
     }
 }
 
-/// Where to run: `cpu`, `cuda`, `cuda:N`, `metal`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeviceSpec {
-    Cpu,
-    Cuda(usize),
-    Metal,
-}
-
-impl std::str::FromStr for DeviceSpec {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "cpu" => Ok(DeviceSpec::Cpu),
-            "cuda" => Ok(DeviceSpec::Cuda(0)),
-            "metal" => Ok(DeviceSpec::Metal),
-            _ => s
-                .strip_prefix("cuda:")
-                .and_then(|n| n.parse().ok())
-                .map(DeviceSpec::Cuda)
-                .ok_or_else(|| format!("unknown device '{s}' (use cpu, cuda, cuda:N or metal)")),
-        }
-    }
-}
-
-impl DeviceSpec {
-    pub fn candle(self) -> Result<candle_core::Device, AsrError> {
-        match self {
-            DeviceSpec::Cpu => Ok(candle_core::Device::Cpu),
-            DeviceSpec::Cuda(n) => candle_core::Device::new_cuda(n).map_err(|e| {
-                AsrError::Device(format!(
-                    "cannot use cuda:{n}: {e} (was podbrief built with `--features cuda`?)"
-                ))
-            }),
-            DeviceSpec::Metal => candle_core::Device::new_metal(0)
-                .map_err(|e| AsrError::Device(format!("cannot use metal: {e}"))),
-        }
-    }
-}
-
 /// A loaded speech recogniser.
 pub trait Transcriber {
     fn transcribe(
@@ -155,7 +113,10 @@ pub fn load(
     threads: usize,
 ) -> Result<Box<dyn Transcriber>, AsrError> {
     match backend {
-        Backend::Candle => Ok(Box::new(candle::CandleWhisper::load(model_dir, device.candle()?)?)),
+        Backend::Candle => Ok(Box::new(candle::CandleWhisper::load(
+            model_dir,
+            device.candle().map_err(|e| AsrError::Device(e.0))?,
+        )?)),
         #[cfg(feature = "whisper-cpp")]
         Backend::WhisperCpp => {
             let gpu = device != DeviceSpec::Cpu;

@@ -1,10 +1,15 @@
 //! Command-line definitions and the wiring between stages; no pipeline logic lives here.
 
+mod embed;
+mod llm;
 mod models;
 mod transcribe;
 
 use std::process::ExitCode;
 
+use std::io::Read;
+
+use anyhow::{anyhow, Context};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -28,7 +33,11 @@ pub struct Cli {
 enum Command {
     /// Transcribe audio files into timestamped text (txt, srt, vtt or json).
     Transcribe(transcribe::Args),
-    /// List, fetch, verify and convert the models podbrief uses.
+    /// Reply to one prompt with the local chat model.
+    Llm(llm::Args),
+    /// Sentence embeddings as JSON, one vector per text.
+    Embed(embed::Args),
+    /// List, fetch, verify, describe and convert the models podbrief uses.
     #[command(subcommand)]
     Models(models::Command),
 }
@@ -58,6 +67,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let threads = cli.threads.unwrap_or_else(podbrief::asr::default_threads);
     match cli.command {
         Command::Transcribe(args) => transcribe::run(args, threads),
+        Command::Llm(args) => llm::run(args),
+        Command::Embed(args) => embed::run(args),
         Command::Models(cmd) => models::run(cmd),
     }
 }
@@ -72,4 +83,20 @@ pub fn chain(e: &anyhow::Error) -> String {
         }
     }
     parts.join(": ")
+}
+
+/// An argument that may be `-` for standard input. Input that is not UTF-8 is refused with
+/// its position rather than silently patched.
+pub fn read_arg_or_stdin(arg: &str) -> anyhow::Result<String> {
+    if arg != "-" {
+        return Ok(arg.to_string());
+    }
+    let mut buf = Vec::new();
+    std::io::stdin().read_to_end(&mut buf).context("reading standard input")?;
+    String::from_utf8(buf).map_err(|e| {
+        anyhow!(
+            "standard input is not valid UTF-8 (bad byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use podbrief::models::fetch::{self, Source};
-use podbrief::models::{ct2, ModelStore, Registry, Role};
+use podbrief::models::{ct2, info, ModelStore, Registry, Role};
 use podbrief::store::Home;
 
 #[derive(Debug, Subcommand)]
@@ -41,6 +41,14 @@ pub enum Command {
         /// Print the model's source folder instead (the CTranslate2 directory for Whisper).
         #[arg(long)]
         source: bool,
+    },
+    /// What a model contains: architecture, context length, vocabulary size, quantization.
+    Info {
+        /// Registry name, GGUF file or model folder.
+        #[arg(value_name = "NAME|PATH")]
+        name: String,
+        #[arg(long)]
+        json: bool,
     },
     /// Convert a faster-whisper (CTranslate2) model directory for podbrief's Whisper backends.
     #[command(name = "import-ct2")]
@@ -170,6 +178,30 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 bail!("{} does not exist; run `podbrief models fetch {name}`", path.display());
             }
             println!("{}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Info { name, json } => {
+            let path = if std::path::Path::new(&name).exists() {
+                PathBuf::from(&name)
+            } else {
+                store.loadable_path(registry.get(&name)?)?
+            };
+            let i = info::describe(&path)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&i)?);
+            } else {
+                println!("path           {}", i.path);
+                println!("format         {}", i.format);
+                println!("architecture   {}", i.architecture);
+                let opt = |v: Option<usize>| v.map_or("unknown".into(), |v| v.to_string());
+                println!("context        {}", opt(i.context_length));
+                println!("vocabulary     {}", opt(i.vocab_size));
+                println!("parameters     {:.1}M", i.parameters as f64 / 1e6);
+                let q: Vec<String> =
+                    i.quantization.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+                println!("tensors        {}", q.join(", "));
+                println!("size           {:.1} MB", i.file_bytes as f64 / 1e6);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::ImportCt2 { dir, output } => {

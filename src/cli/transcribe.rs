@@ -96,27 +96,8 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
 }
 
 fn resolve_model(home: &Home, model: Option<&str>) -> anyhow::Result<(String, PathBuf)> {
-    let registry = Registry::builtin()?;
-    if let Some(m) = model {
-        let p = Path::new(m);
-        if p.is_dir() {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| m.to_string());
-            return Ok((name, p.to_path_buf()));
-        }
-    }
-    let spec = match model {
-        Some(name) => registry.get(name)?,
-        None => registry.default_for(Role::Asr),
-    };
-    if spec.role != Role::Asr {
-        anyhow::bail!("'{}' is a {} model, not a speech recognition model", spec.name, spec.role);
-    }
-    let store = ModelStore::new(home);
-    store.require(spec)?;
-    Ok((spec.name.clone(), store.dir(spec)))
+    let r = ModelStore::new(home).resolve(&Registry::builtin()?, model, Role::Asr)?;
+    Ok((r.name, r.path))
 }
 
 fn transcribe_one(

@@ -4,6 +4,7 @@
 pub mod ct2;
 pub mod fetch;
 pub mod ggml;
+pub mod info;
 pub mod mel_filters;
 pub mod registry;
 
@@ -37,6 +38,17 @@ pub enum ModelError {
     Hub(String),
     #[error("{0}")]
     Convert(#[from] ct2::Ct2Error),
+    #[error("'{name}' is a {role} model; this needs a{} {wanted} model", if *wanted == Role::Asr { "n" } else { "" })]
+    WrongRole { name: String, role: Role, wanted: Role },
+}
+
+/// A model named on the command line, found: its display name, the path its runtime loads (the
+/// weights file for GGUF models, the model folder otherwise) and its registry entry, if any.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub name: String,
+    pub path: PathBuf,
+    pub spec: Option<ModelSpec>,
 }
 
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ModelError + '_ {
@@ -80,6 +92,45 @@ impl ModelStore {
             Some(_) => self.dir(spec).join("source"),
             None => self.dir(spec),
         }
+    }
+
+    /// Turns `--model NAME|PATH` (or nothing: the role's default) into something loadable. A
+    /// path is taken as it is; a name must be in the registry, have the role, and be fetched.
+    pub fn resolve(
+        &self,
+        registry: &Registry,
+        arg: Option<&str>,
+        role: Role,
+    ) -> Result<Resolved, ModelError> {
+        if let Some(a) = arg {
+            let p = Path::new(a);
+            if p.exists() {
+                // A folder keeps its whole name (`whisper-tiny.en`); a file loses its extension.
+                let name = if p.is_dir() { p.file_name() } else { p.file_stem() }
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| a.to_string());
+                return Ok(Resolved { name, path: p.to_path_buf(), spec: None });
+            }
+        }
+        let spec = match arg {
+            Some(name) => registry.get(name)?,
+            None => registry.default_for(role),
+        };
+        if spec.role != role {
+            return Err(ModelError::WrongRole {
+                name: spec.name.clone(),
+                role: spec.role,
+                wanted: role,
+            });
+        }
+        let path = self.loadable_path(spec)?;
+        Ok(Resolved { name: spec.name.clone(), path, spec: Some(spec.clone()) })
+    }
+
+    /// What a runtime opens: the weights file of a GGUF model, the folder of the others.
+    pub fn loadable_path(&self, spec: &ModelSpec) -> Result<PathBuf, ModelError> {
+        let main = self.require(spec)?;
+        Ok(if spec.format == "gguf" { main } else { self.dir(spec) })
     }
 
     pub fn main_path(&self, spec: &ModelSpec) -> PathBuf {

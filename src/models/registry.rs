@@ -50,6 +50,10 @@ pub struct ModelSpec {
     pub main: String,
     pub license: String,
     pub description: String,
+    /// Jinja chat template for LLMs whose GGUF carries none (or a broken one); it replaces the
+    /// GGUF's `tokenizer.chat_template`.
+    #[serde(default)]
+    pub chat_template: Option<String>,
     pub hub: HubSource,
     pub pypi: PypiSource,
     pub files: Vec<FileSpec>,

@@ -1,0 +1,466 @@
+//! A Llama-family decoder over GGUF weights: Llama (SmolLM2 and other llama-arch GGUFs) and
+//! Qwen2, which differ only in q/k/v biases and the RoPE layout.
+//!
+//! Written here rather than taken from candle-transformers' `quantized_llama`/`quantized_qwen2`
+//! because podbrief needs what those leave out: a key/value cache allocated once for the
+//! context and rewindable (retries and shared prompt prefixes skip their prefill), prefill in
+//! bounded chunks (a 4k prompt in one piece would need a 1 GiB attention matrix), token
+//! embeddings kept quantized (the f32 copy of Qwen's 152k×896 table alone is 545 MB), and
+//! Q4/Q5 tensors re-quantized to Q8_0 on CPU, where candle only has SIMD kernels for Q8_0 and
+//! the K-quants.
+
+use std::sync::Arc;
+
+use candle_core::quantized::{GgmlDType, QMatMul, QStorage, QTensor};
+use candle_core::{DType, Device, Module, Tensor, D};
+use rayon::prelude::*;
+
+use super::gguf::{Gguf, SUPPORTED_ARCHS};
+use super::LlmError;
+
+/// Prompt tokens processed per forward pass: large enough for the matrix kernels to reach full
+/// speed, small enough that the attention scores (heads × chunk × context) stay small.
+const PREFILL_CHUNK: usize = 512;
+/// Upper bound for one layer's attention scores during prefill.
+const ATTENTION_BYTES: usize = 24 << 20;
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Config {
+    pub arch: String,
+    pub n_layer: usize,
+    pub n_head: usize,
+    pub n_kv_head: usize,
+    pub head_dim: usize,
+    pub n_embd: usize,
+    /// The context the model was trained for.
+    pub train_ctx: usize,
+    pub rms_eps: f32,
+    pub rope_base: f32,
+    /// Qwen2 GGUFs keep HF's rotate-half layout (llama.cpp's NEOX type); llama GGUFs are
+    /// permuted at conversion to the interleaved layout.
+    pub rope_neox: bool,
+}
+
+impl Config {
+    pub fn from_gguf(g: &Gguf) -> Result<Config, LlmError> {
+        let arch = g.architecture()?;
+        if !SUPPORTED_ARCHS.contains(&arch.as_str()) {
+            return Err(LlmError::UnsupportedArch { path: g.path.clone(), arch });
+        }
+        let k = |s: &str| format!("{arch}.{s}");
+        let n_embd = g.usize(&k("embedding_length"))?;
+        let n_head = g.usize(&k("attention.head_count"))?;
+        let n_kv_head = g.usize(&k("attention.head_count_kv")).unwrap_or(n_head);
+        if n_head == 0 || n_kv_head == 0 || n_head % n_kv_head != 0 || n_embd % n_head != 0 {
+            return Err(LlmError::BadGguf {
+                path: g.path.clone(),
+                reason: format!(
+                    "inconsistent heads: {n_head} heads, {n_kv_head} kv heads, width {n_embd}"
+                ),
+            });
+        }
+        let head_dim = n_embd / n_head;
+        if let Ok(rope_dim) = g.usize(&k("rope.dimension_count")) {
+            if rope_dim != head_dim {
+                return Err(LlmError::BadGguf {
+                    path: g.path.clone(),
+                    reason: format!(
+                        "partial rotary embeddings ({rope_dim} of {head_dim}) are not supported"
+                    ),
+                });
+            }
+        }
+        Ok(Config {
+            n_layer: g.usize(&k("block_count"))?,
+            n_head,
+            n_kv_head,
+            head_dim,
+            n_embd,
+            train_ctx: g.usize(&k("context_length"))?,
+            rms_eps: g.f32(&k("attention.layer_norm_rms_epsilon"))?,
+            rope_base: g.f32(&k("rope.freq_base")).unwrap_or(10_000.0),
+            rope_neox: arch == "qwen2",
+            arch,
+        })
+    }
+}
+
+/// Rows of input from which a CPU matrix product dequantizes the weights and runs an f32
+/// GEMM: quantized kernels re-read the weights for every row, the GEMM reuses them from cache.
+const GEMM_MIN_ROWS: usize = 16;
+
+/// A weight matrix kept quantized; prompt chunks multiply by a transient f32 copy of it.
+struct Mat {
+    q: QMatMul,
+    raw: Arc<QTensor>,
+}
+
+impl Mat {
+    fn new(raw: Arc<QTensor>) -> candle_core::Result<Mat> {
+        Ok(Mat { q: QMatMul::from_arc(raw.clone())?, raw })
+    }
+
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let dims = x.dims();
+        let rows: usize = dims[..dims.len() - 1].iter().product();
+        if rows < GEMM_MIN_ROWS || !x.device().is_cpu() {
+            return self.q.forward(x);
+        }
+        let w = self.raw.dequantize(x.device())?;
+        let (n, k) = w.dims2()?;
+        let mut out_dims = dims.to_vec();
+        *out_dims.last_mut().unwrap_or(&mut 0) = n;
+        x.reshape((rows, k))?.matmul(&w.t()?)?.reshape(out_dims)
+    }
+}
+
+/// Keys and values of one layer for the whole context, allocated on first use so that
+/// rewinding is just moving `len`.
+struct KvCache {
+    k: Option<Tensor>,
+    v: Option<Tensor>,
+}
+
+struct Layer {
+    attn_norm: Tensor,
+    wq: Mat,
+    wk: Mat,
+    wv: Mat,
+    bq: Option<Tensor>,
+    bk: Option<Tensor>,
+    bv: Option<Tensor>,
+    wo: Mat,
+    ffn_norm: Tensor,
+    gate: Mat,
+    up: Mat,
+    down: Mat,
+    cache: KvCache,
+}
+
+pub struct Model {
+    pub config: Config,
+    /// Context this instance was created for (≤ the trained context); sizes the cache.
+    pub n_ctx: usize,
+    embed: Arc<QTensor>,
+    layers: Vec<Layer>,
+    norm: Tensor,
+    output: QMatMul,
+    cos: Tensor,
+    sin: Tensor,
+    device: Device,
+    pos: usize,
+}
+
+struct Loader<'a> {
+    g: &'a mut Gguf,
+    device: &'a Device,
+}
+
+impl Loader<'_> {
+    fn raw(&mut self, name: &str) -> Result<QTensor, LlmError> {
+        if !self.g.content.tensor_infos.contains_key(name) {
+            return Err(LlmError::BadGguf {
+                path: self.g.path.clone(),
+                reason: format!("tensor '{name}' is missing"),
+            });
+        }
+        // Read to the CPU first: re-quantization happens there, and the GPU copy follows.
+        let g = &mut *self.g;
+        g.content.tensor(&mut g.reader, name, &Device::Cpu).map_err(|e| LlmError::BadGguf {
+            path: g.path.clone(),
+            reason: format!(
+                "cannot read tensor '{name}': {}",
+                e.to_string().lines().next().unwrap_or_default()
+            ),
+        })
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.g.content.tensor_infos.contains_key(name)
+    }
+
+    fn vector(&mut self, name: &str) -> Result<Tensor, LlmError> {
+        Ok(self.raw(name)?.dequantize(self.device)?)
+    }
+}
+
+/// Q4/Q5 blocks have only scalar kernels in candle's CPU backend; Q8_0 costs a little memory
+/// and runs several times faster. GPUs have kernels for every type, so they keep the file's.
+fn prepare(t: QTensor, device: &Device) -> Result<QTensor, LlmError> {
+    let slow =
+        matches!(t.dtype(), GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1);
+    if !device.is_cpu() {
+        let bytes = t.data()?;
+        return Ok(QTensor::new(QStorage::from_data(bytes, device, t.dtype())?, t.shape())?);
+    }
+    if !slow || t.rank() != 2 {
+        return Ok(t);
+    }
+    // Row slices at a time: the f32 copy of a whole embedding table would be 0.5 GB.
+    let (n, k) = t.shape().dims2()?;
+    let row_bytes = k / t.dtype().block_size() * t.dtype().type_size();
+    let data = t.data()?;
+    let mut out = Vec::with_capacity(n * k / 32 * GgmlDType::Q8_0.type_size());
+    for start in (0..n).step_by(4096) {
+        let rows = (n - start).min(4096);
+        let slice = &data[start * row_bytes..(start + rows) * row_bytes];
+        let part = QTensor::new(
+            QStorage::from_data(std::borrow::Cow::Borrowed(slice), &Device::Cpu, t.dtype())?,
+            (rows, k),
+        )?;
+        let q8 = QTensor::quantize(&part.dequantize(&Device::Cpu)?, GgmlDType::Q8_0)?;
+        out.extend_from_slice(&q8.data()?);
+    }
+    let storage = QStorage::from_data(std::borrow::Cow::Owned(out), &Device::Cpu, GgmlDType::Q8_0)?;
+    Ok(QTensor::new(storage, (n, k))?)
+}
+
+impl Model {
+    pub fn load(g: &mut Gguf, device: &Device, n_ctx: usize) -> Result<Model, LlmError> {
+        let config = Config::from_gguf(g)?;
+        let n_ctx = n_ctx.clamp(1, config.train_ctx);
+        let mut l = Loader { g, device };
+
+        // Read a few matrices at a time (sequential I/O) and convert each group in parallel,
+        // so that at most one group exists twice, as read and as converted.
+        const MATS: [&str; 7] =
+            ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"];
+        let tied = !l.has("output.weight");
+        let mut names = vec!["token_embd.weight".to_string()];
+        if !tied {
+            names.push("output.weight".into());
+        }
+        for i in 0..config.n_layer {
+            names.extend(MATS.iter().map(|m| format!("blk.{i}.{m}.weight")));
+        }
+        let mut converted = Vec::with_capacity(names.len());
+        for group in names.chunks(MATS.len()) {
+            let raw = group.iter().map(|n| l.raw(n)).collect::<Result<Vec<_>, _>>()?;
+            let done: Vec<_> = raw
+                .into_par_iter()
+                .map(|t| prepare(t, device).map(Arc::new))
+                .collect::<Result<_, _>>()?;
+            converted.extend(done);
+        }
+        let mut mats = converted.into_iter();
+        let mut next = || mats.next().ok_or_else(|| LlmError::Internal("tensor count".into()));
+        let embed = next()?;
+        let output = if tied { embed.clone() } else { next()? };
+
+        let mut layers = Vec::with_capacity(config.n_layer);
+        for i in 0..config.n_layer {
+            let p = format!("blk.{i}");
+            let mut mm = || -> Result<Mat, LlmError> { Ok(Mat::new(next()?)?) };
+            let (wq, wk, wv, wo, gate, up, down) =
+                (mm()?, mm()?, mm()?, mm()?, mm()?, mm()?, mm()?);
+            let mut bias = |n: &str| -> Result<Option<Tensor>, LlmError> {
+                let name = format!("{p}.{n}.bias");
+                if l.has(&name) {
+                    Ok(Some(l.vector(&name)?))
+                } else {
+                    Ok(None)
+                }
+            };
+            let (bq, bk, bv) = (bias("attn_q")?, bias("attn_k")?, bias("attn_v")?);
+            layers.push(Layer {
+                attn_norm: l.vector(&format!("{p}.attn_norm.weight"))?,
+                ffn_norm: l.vector(&format!("{p}.ffn_norm.weight"))?,
+                wq,
+                wk,
+                wv,
+                bq,
+                bk,
+                bv,
+                wo,
+                gate,
+                up,
+                down,
+                cache: KvCache { k: None, v: None },
+            });
+        }
+        let norm = l.vector("output_norm.weight")?;
+        let (cos, sin) = rope_tables(&config, n_ctx, device)?;
+        Ok(Model {
+            n_ctx,
+            embed,
+            layers,
+            norm,
+            output: QMatMul::from_arc(output)?,
+            cos,
+            sin,
+            device: device.clone(),
+            pos: 0,
+            config,
+        })
+    }
+
+    /// Tokens currently held in the cache.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Forget everything after the first `pos` tokens; the next `forward` continues from there.
+    pub fn rewind(&mut self, pos: usize) {
+        self.pos = self.pos.min(pos);
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Feed `tokens` after what the cache holds and return the logits (f32, vocabulary-sized)
+    /// that predict the token after the last of them.
+    pub fn forward(&mut self, tokens: &[u32]) -> Result<Tensor, LlmError> {
+        if tokens.is_empty() {
+            return Err(LlmError::Internal("forward called with no tokens".into()));
+        }
+        if self.pos + tokens.len() > self.n_ctx {
+            return Err(LlmError::ContextFull {
+                needed: self.pos + tokens.len(),
+                n_ctx: self.n_ctx,
+            });
+        }
+        let mut logits = None;
+        let mut rest = tokens;
+        while !rest.is_empty() {
+            // Attention scores are heads × chunk × context floats: shrink chunks as the context
+            // fills so they stay within ATTENTION_BYTES.
+            let kv = self.pos + rest.len().min(PREFILL_CHUNK);
+            let fit = ATTENTION_BYTES / (4 * self.config.n_head * kv).max(1);
+            let (chunk, tail) = rest.split_at(rest.len().min(fit.clamp(64, PREFILL_CHUNK)));
+            logits = Some(self.forward_chunk(chunk)?);
+            rest = tail;
+        }
+        logits.ok_or_else(|| LlmError::Internal("no logits".into()))
+    }
+
+    fn forward_chunk(&mut self, tokens: &[u32]) -> Result<Tensor, LlmError> {
+        let s = tokens.len();
+        let ids = Tensor::new(tokens, &self.device)?;
+        let mut x = self.embed.embedding(&ids)?.unsqueeze(0)?;
+        let mask = if s > 1 { Some(causal_mask(s, self.pos, &self.device)?) } else { None };
+        let cos = self.cos.narrow(0, self.pos, s)?;
+        let sin = self.sin.narrow(0, self.pos, s)?;
+        for layer in &mut self.layers {
+            x = layer.forward(&x, &self.config, &cos, &sin, mask.as_ref(), self.pos, self.n_ctx)?;
+        }
+        self.pos += s;
+        let x = x.narrow(1, s - 1, 1)?;
+        let x = candle_nn::ops::rms_norm(&x, &self.norm, self.config.rms_eps)?;
+        Ok(self.output.forward(&x)?.flatten_all()?.to_dtype(DType::F32)?)
+    }
+}
+
+impl Layer {
+    #[allow(clippy::too_many_arguments)]
+    fn forward(
+        &mut self,
+        x: &Tensor,
+        c: &Config,
+        cos: &Tensor,
+        sin: &Tensor,
+        mask: Option<&Tensor>,
+        pos: usize,
+        n_ctx: usize,
+    ) -> Result<Tensor, LlmError> {
+        let (b, s, _) = x.dims3()?;
+        let h = candle_nn::ops::rms_norm(x, &self.attn_norm, c.rms_eps)?;
+        let proj = |w: &Mat, bias: &Option<Tensor>, heads: usize| -> candle_core::Result<Tensor> {
+            let mut y = w.forward(&h)?;
+            if let Some(bias) = bias {
+                y = y.broadcast_add(bias)?;
+            }
+            y.reshape((b, s, heads, c.head_dim))?.transpose(1, 2)?.contiguous()
+        };
+        let q = proj(&self.wq, &self.bq, c.n_head)?;
+        let k = proj(&self.wk, &self.bk, c.n_kv_head)?;
+        let v = proj(&self.wv, &self.bv, c.n_kv_head)?;
+        let rope =
+            if c.rope_neox { candle_nn::rotary_emb::rope } else { candle_nn::rotary_emb::rope_i };
+        let q = rope(&q, cos, sin)?;
+        let k = rope(&k, cos, sin)?;
+
+        let (k, v) = self.cache.append(&k, &v, pos, n_ctx)?;
+        let kv_len = pos + s;
+        // Grouped-query attention without copying keys per head: the query heads that share a
+        // kv head become extra rows of one matrix product.
+        let rep = c.n_head / c.n_kv_head;
+        let q =
+            (q.reshape((b, c.n_kv_head, rep * s, c.head_dim))? * (c.head_dim as f64).powf(-0.5))?;
+        let att = q.matmul(&k.t()?)?;
+        let att = match mask {
+            Some(m) => att
+                .reshape((b, c.n_kv_head, rep, s, kv_len))?
+                .broadcast_add(m)?
+                .reshape((b, c.n_kv_head, rep * s, kv_len))?,
+            None => att,
+        };
+        let att = candle_nn::ops::softmax_last_dim(&att)?;
+        let y = att.matmul(&v)?;
+        let y =
+            y.reshape((b, c.n_head, s, c.head_dim))?.transpose(1, 2)?.reshape((b, s, c.n_embd))?;
+        let x = (x + self.wo.forward(&y)?)?;
+
+        let h = candle_nn::ops::rms_norm(&x, &self.ffn_norm, c.rms_eps)?;
+        let g = candle_nn::ops::silu(&self.gate.forward(&h)?)?;
+        let y = self.down.forward(&(g * self.up.forward(&h)?)?)?;
+        Ok((x + y)?)
+    }
+}
+
+impl KvCache {
+    /// Writes the new keys/values at `pos` and returns views of everything up to them.
+    fn append(
+        &mut self,
+        k: &Tensor,
+        v: &Tensor,
+        pos: usize,
+        n_ctx: usize,
+    ) -> candle_core::Result<(Tensor, Tensor)> {
+        let s = k.dim(2)?;
+        let alloc = |t: &Tensor| {
+            let (b, h, _, d) = t.dims4()?;
+            Tensor::zeros((b, h, n_ctx, d), t.dtype(), t.device())
+        };
+        if self.k.is_none() {
+            self.k = Some(alloc(k)?);
+            self.v = Some(alloc(v)?);
+        }
+        let (Some(kc), Some(vc)) = (&self.k, &self.v) else {
+            candle_core::bail!("kv cache not allocated");
+        };
+        kc.slice_set(k, 2, pos)?;
+        vc.slice_set(v, 2, pos)?;
+        Ok((kc.narrow(2, 0, pos + s)?, vc.narrow(2, 0, pos + s)?))
+    }
+}
+
+/// Additive mask for a chunk of `s` new tokens after `pos` cached ones: token i sees the cache
+/// and new tokens up to itself.
+fn causal_mask(s: usize, pos: usize, device: &Device) -> candle_core::Result<Tensor> {
+    let kv = pos + s;
+    let data: Vec<f32> = (0..s)
+        .flat_map(|i| (0..kv).map(move |j| if j > pos + i { f32::NEG_INFINITY } else { 0.0 }))
+        .collect();
+    Tensor::from_vec(data, (s, kv), device)
+}
+
+fn rope_tables(c: &Config, n_ctx: usize, device: &Device) -> Result<(Tensor, Tensor), LlmError> {
+    let half = c.head_dim / 2;
+    let inv: Vec<f32> =
+        (0..half).map(|i| 1.0 / c.rope_base.powf(2.0 * i as f32 / c.head_dim as f32)).collect();
+    let inv = Tensor::from_vec(inv, (1, half), device)?;
+    let t =
+        Tensor::arange(0u32, n_ctx as u32, device)?.to_dtype(DType::F32)?.reshape((n_ctx, 1))?;
+    let freqs = t.broadcast_mul(&inv)?;
+    Ok((freqs.cos()?, freqs.sin()?))
+}
+
+/// Index of the largest logit; the greedy choice.
+pub fn argmax(logits: &Tensor) -> Result<u32, LlmError> {
+    Ok(logits.argmax(D::Minus1)?.to_scalar::<u32>()?)
+}
+
+#[cfg(test)]
+#[path = "model_tests.rs"]
+mod tests;
