@@ -1,5 +1,5 @@
 //! Checks against sentence-transformers' own output (`scripts/make-embed-fixture.py`). They
-//! need the model on disk and skip, saying so, when it is absent.
+//! need the model on disk and fail, saying how to get it, when it is absent.
 
 use std::path::{Path, PathBuf};
 
@@ -8,19 +8,8 @@ use candle_core::Device;
 use super::*;
 
 fn model_dir() -> Option<PathBuf> {
-    let root = std::env::var_os("PODBRIEF_MODELS").map(PathBuf::from).or_else(|| {
-        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/podbrief/models"))
-    })?;
-    let dir = root.join(DEFAULT_MODEL);
-    if dir.join("model.safetensors").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipping: no model in {} (podbrief models fetch {DEFAULT_MODEL})",
-            dir.display()
-        );
-        None
-    }
+    let weights = crate::models::stored_for_test(DEFAULT_MODEL, "model.safetensors");
+    weights.parent().map(Path::to_path_buf)
 }
 
 fn fixture_dir() -> PathBuf {

@@ -175,20 +175,11 @@ fn malformed(key: &'static str, detail: impl ToString) -> ChatError {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use super::*;
 
     fn gguf(name: &str) -> Option<Content> {
-        let dir = match std::env::var_os("PODBRIEF_MODELS") {
-            Some(dir) => PathBuf::from(dir),
-            None => PathBuf::from(std::env::var_os("HOME")?).join(".cache/podbrief/models"),
-        };
-        let path = dir.join(name).join("model.gguf");
-        let Ok(mut file) = std::fs::File::open(&path) else {
-            eprintln!("skipping: {} is not there (set PODBRIEF_MODELS)", path.display());
-            return None;
-        };
+        let path = crate::models::stored_for_test(name, "model.gguf");
+        let mut file = std::fs::File::open(&path).expect("open the GGUF");
         Some(Content::read(&mut file).expect("read the GGUF metadata"))
     }
 

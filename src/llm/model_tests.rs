@@ -6,12 +6,9 @@ use candle_core::quantized::gguf_file;
 use candle_core::{Device, Tensor};
 
 use super::*;
-use crate::store::Home;
 
-pub(crate) fn model_path(name: &str) -> std::path::PathBuf {
-    let p = Home::from_env().models.join(name).join("model.gguf");
-    assert!(p.is_file(), "{} missing; run scripts/setup.sh first", p.display());
-    p
+fn model_path(name: &str) -> std::path::PathBuf {
+    crate::models::stored_for_test(name, "model.gguf")
 }
 
 enum Reference {

@@ -55,6 +55,19 @@ pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ModelError +
     move |source| ModelError::Io { path: path.to_path_buf(), source }
 }
 
+/// For unit tests that need real weights: the file in the model store, or a loud failure that
+/// says how to get it (a test that skipped would pass without testing anything).
+#[cfg(test)]
+pub(crate) fn stored_for_test(model: &str, file: &str) -> PathBuf {
+    let p = store::Home::from_env().models.join(model).join(file);
+    assert!(
+        p.exists(),
+        "{} is missing; run scripts/setup.sh (or `podbrief models fetch {model}`)",
+        p.display()
+    );
+    p
+}
+
 /// One problem found by `verify`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Fault {

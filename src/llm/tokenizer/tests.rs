@@ -1,5 +1,5 @@
 //! The tokenizer is checked against llama.cpp's own token ids for a corpus (fixtures written by
-//! scripts/make-tokenizer-fixture.py), on the real GGUFs when they are on disk, and against a
+//! scripts/make-tokenizer-fixture.py), on the real GGUFs (fetched by scripts/setup.sh), and against a
 //! tiny vocabulary built here so that the plumbing is tested everywhere.
 
 use std::collections::HashMap;
@@ -19,17 +19,7 @@ fn fixtures() -> PathBuf {
 }
 
 pub(crate) fn model_path(name: &str) -> Option<PathBuf> {
-    let dir = match std::env::var_os("PODBRIEF_MODELS") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME")?).join(".cache/podbrief/models"),
-    };
-    let path = dir.join(name).join("model.gguf");
-    if path.is_file() {
-        Some(path)
-    } else {
-        eprintln!("skipping: {} is not there (set PODBRIEF_MODELS)", path.display());
-        None
-    }
+    Some(crate::models::stored_for_test(name, "model.gguf"))
 }
 
 pub(crate) fn read_gguf(path: &std::path::Path) -> Content {
