@@ -1,0 +1,205 @@
+//! Transcript → sentences with times → overlapping chunks sized in LLM tokens.
+//!
+//! Distillation asks the model about one chunk at a time and must be able to say *when* each
+//! supporting sentence was spoken, so every sentence keeps its start and end. Sentences come
+//! from Unicode sentence boundaries (UAX #29) with the usual abbreviation fixes; Whisper's long
+//! unpunctuated runs are cut at segment boundaries, then at a word limit, so no "sentence" is
+//! ever a whole paragraph.
+
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::asr::Segment;
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Sentence {
+    pub text: String,
+    pub start: f64,
+    pub end: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Chunk {
+    /// Indices of its sentences in the sentence list (consecutive).
+    pub first: usize,
+    pub last: usize,
+    pub text: String,
+    pub start: f64,
+    pub end: f64,
+    pub tokens: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChunkOptions {
+    /// Budget per chunk in LLM tokens; leaves room for the prompt and the answer.
+    pub max_tokens: usize,
+    /// Tokens of trailing sentences repeated at the start of the next chunk, so a point made
+    /// across a chunk boundary is seen whole at least once.
+    pub overlap_tokens: usize,
+    /// Longest run of words kept as one sentence when the transcript has no punctuation.
+    pub max_sentence_words: usize,
+}
+
+impl Default for ChunkOptions {
+    fn default() -> Self {
+        ChunkOptions { max_tokens: 700, overlap_tokens: 80, max_sentence_words: 40 }
+    }
+}
+
+/// Words that end with a period without ending a sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "jr.", "sr.", "vs.", "etc.", "e.g.", "i.e.",
+    "u.s.", "u.k.", "inc.", "ltd.", "co.", "no.", "approx.", "fig.", "jan.", "feb.", "mar.",
+    "apr.", "aug.", "sept.", "oct.", "nov.", "dec.",
+];
+
+/// Segments joined into one text, with the time of every byte interpolated within its segment.
+struct Timeline {
+    text: String,
+    /// (byte offset where the segment starts, byte end, start s, end s)
+    spans: Vec<(usize, usize, f64, f64)>,
+}
+
+impl Timeline {
+    fn new(segments: &[Segment]) -> Timeline {
+        let mut text = String::new();
+        let mut spans = Vec::new();
+        for s in segments {
+            let t = s.text.split_whitespace().collect::<Vec<_>>().join(" ");
+            if t.is_empty() {
+                continue;
+            }
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            let a = text.len();
+            text.push_str(&t);
+            spans.push((a, text.len(), s.start, s.end.max(s.start)));
+        }
+        Timeline { text, spans }
+    }
+
+    fn time(&self, offset: usize) -> f64 {
+        let i =
+            self.spans.partition_point(|s| s.1 <= offset).min(self.spans.len().saturating_sub(1));
+        match self.spans.get(i) {
+            Some(&(a, b, t0, t1)) => {
+                let f = (offset.saturating_sub(a)) as f64 / (b - a).max(1) as f64;
+                t0 + (t1 - t0) * f.clamp(0.0, 1.0)
+            }
+            None => 0.0,
+        }
+    }
+
+    /// Byte offsets where a segment ends: the cut points for unpunctuated runs.
+    fn segment_ends(&self) -> Vec<usize> {
+        self.spans.iter().map(|s| s.1).collect()
+    }
+}
+
+/// Splits a transcript's segments into timed sentences.
+pub fn sentences(segments: &[Segment], opts: &ChunkOptions) -> Vec<Sentence> {
+    let tl = Timeline::new(segments);
+    let ends = tl.segment_ends();
+    // (start, end) byte ranges of sentences, abbreviations merged with what follows.
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let mut merge_next = false;
+    for (a, s) in tl.text.split_sentence_bound_indices() {
+        let b = a + s.len();
+        match ranges.last_mut() {
+            Some(last) if merge_next => last.1 = b,
+            _ => ranges.push((a, b)),
+        }
+        let last_word = s.split_whitespace().last().unwrap_or("").to_lowercase();
+        merge_next = ABBREVIATIONS.contains(&last_word.as_str());
+    }
+    let mut out = Vec::new();
+    for (a, b) in ranges {
+        for (x, y) in split_long(&tl.text, a, b, &ends, opts.max_sentence_words) {
+            let raw = &tl.text[x..y];
+            let text = raw.trim();
+            if text.is_empty() {
+                continue;
+            }
+            let lead = raw.len() - raw.trim_start().len();
+            let (x, y) = (x + lead, x + lead + text.len());
+            out.push(Sentence { text: text.to_string(), start: tl.time(x), end: tl.time(y) });
+        }
+    }
+    out
+}
+
+/// Cuts a too-long byte range at segment ends, or failing that every `max_words` words.
+fn split_long(
+    text: &str,
+    a: usize,
+    b: usize,
+    seg_ends: &[usize],
+    max_words: usize,
+) -> Vec<(usize, usize)> {
+    let words = |x: usize, y: usize| text[x..y].split_whitespace().count();
+    if max_words == 0 || words(a, b) <= max_words {
+        return vec![(a, b)];
+    }
+    let cuts: Vec<usize> = seg_ends.iter().copied().filter(|&e| e > a && e < b).collect();
+    let mut out = Vec::new();
+    let mut start = a;
+    for (i, w) in text[a..b].split_word_bound_indices() {
+        let w_at = a + i;
+        if w.trim().is_empty() || words(start, w_at) < max_words {
+            continue;
+        }
+        // Prefer the latest segment end since this piece started, if it is not too early.
+        let cut = match cuts.iter().copied().rfind(|&c| c > start && c <= w_at) {
+            Some(c) if words(start, c) >= max_words / 3 => c,
+            _ => w_at,
+        };
+        out.push((start, cut));
+        start = cut;
+    }
+    out.push((start, b));
+    out
+}
+
+/// Packs sentences into chunks of at most `max_tokens` (a single longer sentence gets a chunk
+/// of its own), each new chunk repeating up to `overlap_tokens` of the previous one's tail.
+pub fn chunk(
+    sentences: &[Sentence],
+    opts: &ChunkOptions,
+    count_tokens: &dyn Fn(&str) -> usize,
+) -> Vec<Chunk> {
+    let costs: Vec<usize> = sentences.iter().map(|s| count_tokens(&s.text) + 1).collect();
+    let mut chunks = Vec::new();
+    let mut first = 0;
+    while first < sentences.len() {
+        let mut last = first;
+        let mut total = costs[first];
+        while last + 1 < sentences.len() && total + costs[last + 1] <= opts.max_tokens {
+            last += 1;
+            total += costs[last];
+        }
+        let text = sentences[first..=last].iter().map(|s| s.text.as_str()).collect::<Vec<_>>();
+        chunks.push(Chunk {
+            first,
+            last,
+            text: text.join(" "),
+            start: sentences[first].start,
+            end: sentences[last].end,
+            tokens: total,
+        });
+        if last + 1 >= sentences.len() {
+            break;
+        }
+        // Step back over trailing sentences that fit in the overlap, but always move forward.
+        let mut next = last + 1;
+        let mut overlap = 0;
+        while next > first + 1 && overlap + costs[next - 1] <= opts.overlap_tokens {
+            next -= 1;
+            overlap += costs[next];
+        }
+        first = next;
+    }
+    chunks
+}
+
+#[cfg(test)]
+mod tests;
