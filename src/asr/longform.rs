@@ -167,6 +167,7 @@ pub fn transcribe(
                 text: text.trim().to_string(),
                 avg_logprob: r.avg_logprob,
                 no_speech_prob: r.no_speech_prob,
+                speaker: None,
             });
             history.extend(s.tokens);
         }

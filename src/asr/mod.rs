@@ -19,7 +19,7 @@ use crate::audio::{AudioError, PcmSource};
 pub use crate::device::{default_threads, DeviceSpec};
 
 /// One stretch of speech with its times in seconds from the start of the audio.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Segment {
     pub start: f64,
     pub end: f64,
@@ -28,6 +28,9 @@ pub struct Segment {
     pub avg_logprob: f32,
     /// The model's probability that the window holds no speech.
     pub no_speech_prob: f32,
+    /// Who speaks, when the transcript says so (publisher transcripts often do; Whisper not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
 }
 
 /// Decoding settings shared by both backends; defaults follow OpenAI's `transcribe()`.

@@ -187,6 +187,7 @@ impl WhisperCppBackend {
                 text: s.text.clone(),
                 avg_logprob: s.avg_logprob,
                 no_speech_prob: s.no_speech_prob,
+                speaker: None,
             }));
             if last {
                 break;

@@ -1,7 +1,7 @@
 use super::*;
 
 fn seg(start: f64, end: f64, text: &str) -> Segment {
-    Segment { start, end, text: text.into(), avg_logprob: 0.0, no_speech_prob: 0.0 }
+    Segment { start, end, text: text.into(), ..Segment::default() }
 }
 
 fn words(s: &str) -> usize {

@@ -56,6 +56,12 @@ pub fn temp_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
     tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".part").tempfile_in(dir)
 }
 
+/// Hex SHA-256 of bytes in memory (a transcript file's identity, like an audio file's).
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 /// Streams a file through SHA-256; `on_bytes` sees each block so callers can show progress.
 pub fn sha256_file(path: &Path, on_bytes: &mut dyn FnMut(u64)) -> io::Result<String> {
     let mut file = File::open(path)?;

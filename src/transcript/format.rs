@@ -75,6 +75,7 @@ mod tests {
                     text: "Hello.".into(),
                     avg_logprob: -0.2,
                     no_speech_prob: 0.01,
+                    speaker: None,
                 },
                 Segment {
                     start: 3723.25,
@@ -82,6 +83,7 @@ mod tests {
                     text: "Bye.".into(),
                     avg_logprob: -0.3,
                     no_speech_prob: 0.02,
+                    speaker: None,
                 },
             ],
         }

@@ -2,6 +2,7 @@
 //! formats users read them in (plain text, SRT, WebVTT, JSON).
 
 pub mod format;
+pub mod parse;
 pub mod wer;
 
 use serde::{Deserialize, Serialize};
