@@ -1,15 +1,16 @@
 //! podbrief: podcast audio to a short, trustworthy brief, entirely on your own machine.
 //!
-//! The pipeline flows one way, one module per stage: [`audio`] decodes and resamples,
-//! [`asr`] transcribes into a [`transcript`], [`chunk`] cuts it into timed sentences and
-//! token-sized chunks, [`embed`] and [`llm`] are the local models the
-//! later stages use, and [`models`] and [`store`] hold the pinned weights and everything cached
-//! on disk. The command line (`cli`) only wires stages together.
+//! The pipeline flows one way, one module per stage: [`audio`] decodes and resamples, [`asr`]
+//! transcribes into a [`transcript`], [`chunk`] cuts it into timed sentences and token-sized
+//! chunks, and [`distill`] checks what the model proposes against the transcript. [`embed`] and
+//! [`llm`] are the local models the later stages use; [`models`] and [`store`] hold the pinned
+//! weights and everything cached on disk. The command line (`cli`) only wires stages together.
 
 pub mod asr;
 pub mod audio;
 pub mod chunk;
 pub mod device;
+pub mod distill;
 pub mod embed;
 pub mod llm;
 pub mod models;

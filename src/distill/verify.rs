@@ -1,0 +1,146 @@
+//! Grounding rules for a candidate insight, independent of any model: its quote must be found
+//! in the transcript (after normalisation, allowing small transcription differences), and its
+//! claim may not bring in a number or a proper name that its source span does not contain.
+//! Small models invent exactly those; these checks are what keeps the brief honest.
+
+use crate::chunk::Sentence;
+
+/// Lowercase alphanumeric words: punctuation, case and spacing do not count against a quote.
+pub fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '.')
+        .map(|w| w.trim_matches(|c: char| c == '\'' || c == '.').to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuoteMatch {
+    /// Sentence indices the quote spans (inclusive).
+    pub first: usize,
+    pub last: usize,
+    /// Similarity of the quote to the best window of transcript words, 0..=1.
+    pub score: f64,
+}
+
+/// Where `quote` occurs in `sentences`, if anywhere with similarity ≥ `min_score` (normalised
+/// Levenshtein distance over words, so one misheard word in ten still matches).
+pub fn find_quote(quote: &str, sentences: &[Sentence], min_score: f64) -> Option<QuoteMatch> {
+    let q = words(quote);
+    if q.len() < 3 {
+        return None;
+    }
+    // The transcript's words, each remembering its sentence.
+    let mut stream: Vec<(String, usize)> = Vec::new();
+    for (i, s) in sentences.iter().enumerate() {
+        stream.extend(words(&s.text).into_iter().map(|w| (w, i)));
+    }
+    if stream.is_empty() {
+        return None;
+    }
+    let n = q.len();
+    let mut best: Option<QuoteMatch> = None;
+    // Windows a little shorter and longer than the quote absorb dropped or extra words.
+    let lens = [n.saturating_sub(1).max(1), n, n + 1];
+    for start in 0..stream.len() {
+        // A window must share its first or second word with the quote to be worth scoring.
+        if stream[start].0 != q[0] && q.get(1) != Some(&stream[start].0) {
+            continue;
+        }
+        for &len in &lens {
+            let end = (start + len).min(stream.len());
+            let window: Vec<&str> = stream[start..end].iter().map(|(w, _)| w.as_str()).collect();
+            let score = similarity(&q, &window);
+            if best.as_ref().is_none_or(|b| score > b.score) {
+                best = Some(QuoteMatch { first: stream[start].1, last: stream[end - 1].1, score });
+            }
+        }
+    }
+    best.filter(|b| b.score >= min_score)
+}
+
+fn similarity(a: &[String], b: &[&str]) -> f64 {
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let d = strsim::generic_levenshtein(&a, &b.to_vec());
+    1.0 - d as f64 / a.len().max(b.len()).max(1) as f64
+}
+
+/// Numbers and proper names in `claim` that `source` does not contain: the signs of an
+/// invented detail. Proper names are capitalised words not at the start of a sentence.
+pub fn unsupported_specifics(claim: &str, source: &str) -> Vec<String> {
+    let source_words: std::collections::HashSet<String> = words(source).into_iter().collect();
+    let source_digits: String = source.chars().filter(char::is_ascii_digit).collect();
+    let mut out = Vec::new();
+    let mut sentence_start = true;
+    for raw in claim.split_whitespace() {
+        let token = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        let ends = raw.ends_with(['.', '!', '?', ':']);
+        if token.is_empty() {
+            sentence_start |= ends;
+            continue;
+        }
+        let digits: String = token.chars().filter(char::is_ascii_digit).collect();
+        if !digits.is_empty() {
+            // "3.5" in the claim against "3.5" or "3,5" in the source: compare digits only.
+            if !source_digits.contains(&digits) {
+                out.push(token.to_string());
+            }
+        } else if !sentence_start && token.chars().next().is_some_and(char::is_uppercase) {
+            let w = words(token).join(" ");
+            if !w.is_empty() && !source_words.contains(&w) && !COMMON_CAPS.contains(&w.as_str()) {
+                out.push(token.to_string());
+            }
+        }
+        sentence_start = ends;
+    }
+    out
+}
+
+/// Capitalised words that are not names.
+const COMMON_CAPS: &[&str] = &["i", "i'm", "i've", "i'd", "i'll", "ai"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sents(texts: &[&str]) -> Vec<Sentence> {
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Sentence { text: t.to_string(), start: i as f64, end: i as f64 + 1.0 })
+            .collect()
+    }
+
+    #[test]
+    fn quotes_are_found_despite_case_punctuation_and_a_misheard_word() {
+        let s = sents(&[
+            "Welcome back to the show.",
+            "Battery prices fell by ninety percent over the last decade, which changes everything.",
+            "Anyway, thanks for listening.",
+        ]);
+        let m = find_quote("battery prices fell by 90 percent over the last decade", &s, 0.8)
+            .expect("found");
+        assert_eq!((m.first, m.last), (1, 1));
+        assert!(m.score >= 0.8 && m.score < 1.0, "{m:?}");
+        let exact = find_quote("Battery prices fell by ninety percent", &s, 0.8).unwrap();
+        assert_eq!(exact.score, 1.0);
+        // Across a sentence boundary.
+        let m = find_quote("changes everything. Anyway, thanks", &s, 0.8).unwrap();
+        assert_eq!((m.first, m.last), (1, 2));
+        // Made-up quotes and too-short ones are not found.
+        assert!(find_quote("solar panels are now free for everyone", &s, 0.8).is_none());
+        assert!(find_quote("the show", &s, 0.8).is_none());
+    }
+
+    #[test]
+    fn invented_numbers_and_names_are_flagged() {
+        let src = "Maria Lopez said battery prices fell 90 percent since 2010 in Germany.";
+        assert!(unsupported_specifics("Battery prices fell 90 percent since 2010.", src).is_empty());
+        assert!(unsupported_specifics("In Germany, Lopez saw prices fall.", src).is_empty());
+        assert_eq!(
+            unsupported_specifics("Prices fell 95 percent, says Tesla.", src),
+            ["95", "Tesla"]
+        );
+        // Sentence-initial capitals and "I" are not names.
+        assert!(unsupported_specifics("Prices fell. Batteries got cheap. I agree.", src).is_empty());
+    }
+}
