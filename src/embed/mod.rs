@@ -16,6 +16,7 @@
 mod config;
 mod kernels;
 mod packed;
+mod pool;
 #[cfg(test)]
 mod tests;
 
@@ -28,6 +29,8 @@ use rayon::prelude::*;
 use tokenizers::{Tokenizer, TruncationParams};
 
 use config::{read_json, read_pooling, SentenceBertConfig};
+pub use pool::cosine;
+use pool::{normalize, pool};
 
 /// The model `podbrief` embeds with unless told otherwise.
 pub const DEFAULT_MODEL: &str = "all-minilm-l6-v2";
@@ -389,58 +392,5 @@ impl Embedder {
                 v
             })
             .collect()
-    }
-}
-
-/// Pools the token vectors of one sentence (`tokens` is `len * dim`, pad-free).
-fn pool(tokens: &[f32], dim: usize, mode: Pooling) -> Vec<f32> {
-    let n = tokens.len() / dim;
-    if n == 0 {
-        return vec![0.0; dim];
-    }
-    let mut acc = tokens[..dim].to_vec();
-    match mode {
-        Pooling::Cls => return acc,
-        Pooling::Max => {
-            for row in tokens.chunks_exact(dim).skip(1) {
-                acc.iter_mut().zip(row).for_each(|(a, &x)| *a = a.max(x));
-            }
-            return acc;
-        }
-        Pooling::Mean | Pooling::MeanSqrtLen => {
-            for row in tokens.chunks_exact(dim).skip(1) {
-                acc.iter_mut().zip(row).for_each(|(a, &x)| *a += x);
-            }
-        }
-    }
-    let scale = match mode {
-        Pooling::MeanSqrtLen => 1.0 / (n as f32).sqrt(),
-        _ => 1.0 / n as f32,
-    };
-    acc.iter_mut().for_each(|a| *a *= scale);
-    acc
-}
-
-/// Scales to unit length (sentence-transformers' `Normalize`, which clamps the norm at 1e-12).
-fn normalize(v: &mut [f32]) {
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-    v.iter_mut().for_each(|x| *x /= norm);
-}
-
-/// Cosine similarity; 0 when either vector is zero or the lengths differ.
-pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    if a.len() != b.len() {
-        return 0.0;
-    }
-    let (mut dot, mut na, mut nb) = (0.0f32, 0.0f32, 0.0f32);
-    for (&x, &y) in a.iter().zip(b) {
-        dot += x * y;
-        na += x * x;
-        nb += y * y;
-    }
-    if na == 0.0 || nb == 0.0 {
-        0.0
-    } else {
-        dot / (na.sqrt() * nb.sqrt())
     }
 }

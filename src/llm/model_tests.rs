@@ -6,6 +6,8 @@ use candle_core::quantized::gguf_file;
 use candle_core::{Device, Tensor};
 
 use super::*;
+use crate::embed::cosine;
+use crate::llm::gguf::Gguf;
 
 fn model_path(name: &str) -> std::path::PathBuf {
     crate::models::stored_for_test(name, "model.gguf")
@@ -50,12 +52,6 @@ impl Reference {
 
 fn top(v: &[f32]) -> usize {
     v.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i).unwrap()
-}
-
-fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-    let n = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    dot / (n(a) * n(b))
 }
 
 fn check(name: &str) {
