@@ -49,7 +49,11 @@ impl WindowDecoder<'_> {
             let r = self.decode(audio, prompt, language, t, beam, seed.wrapping_add(i as u64))?;
             let mut needs_fallback = r.compression_ratio > opts.compression_ratio_threshold
                 || r.avg_logprob < opts.logprob_threshold;
-            if r.no_speech_prob > opts.no_speech_threshold {
+            // Silence only when the model is also unsure of its words, as OpenAI's transcribe()
+            // has it: a confident loop ("I'm going to tell you…" 57 times) with a high
+            // no-speech probability must still fall back.
+            if r.no_speech_prob > opts.no_speech_threshold && r.avg_logprob < opts.logprob_threshold
+            {
                 needs_fallback = false;
             }
             if !needs_fallback {

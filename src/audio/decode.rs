@@ -45,6 +45,17 @@ pub(crate) struct PacketDecoder {
     bad_packets: u64,
     consecutive_bad: u32,
     done: bool,
+    /// The episode title from the file's tags, if any.
+    pub(crate) title: Option<String>,
+}
+
+fn title_tag(rev: &symphonia::core::meta::MetadataRevision) -> Option<String> {
+    use symphonia::core::meta::StandardTagKey;
+    rev.tags()
+        .iter()
+        .find(|t| t.std_key == Some(StandardTagKey::TrackTitle))
+        .map(|t| t.value.to_string().trim().to_string())
+        .filter(|t| !t.is_empty())
 }
 
 impl PacketDecoder {
@@ -58,13 +69,19 @@ impl PacketDecoder {
         // Gapless trims encoder priming/padding (LAME/iTunes tags), which keeps
         // lossy files aligned with their source and durations honest.
         let format_opts = FormatOptions { enable_gapless: true, ..Default::default() };
-        let probed = symphonia::default::get_probe()
+        let mut probed = symphonia::default::get_probe()
             .format(&hint, mss, &format_opts, &MetadataOptions::default())
             .map_err(|e| {
                 tracing::debug!(path = %path.display(), "probe failed: {e:?}");
                 probe_error(path, e)
             })?;
-        let format = probed.format;
+        // ID3 tags are read by the probe; containers (MP4, Ogg, FLAC) carry their own.
+        let mut title =
+            probed.metadata.get().as_ref().and_then(|m| m.current().and_then(title_tag));
+        let mut format = probed.format;
+        if title.is_none() {
+            title = format.metadata().current().and_then(title_tag);
+        }
 
         let track = pick_track(path, format.tracks())?;
         let params = track.codec_params.clone();
@@ -117,6 +134,7 @@ impl PacketDecoder {
             bad_packets: 0,
             consecutive_bad: 0,
             done: false,
+            title,
         })
     }
 

@@ -80,6 +80,11 @@ impl AudioStream {
         })
     }
 
+    /// The title tag (ID3, MP4, Vorbis comment), which names the episode in a brief.
+    pub fn title(&self) -> Option<&str> {
+        self.decoder.title.as_deref()
+    }
+
     /// The file being decoded, for messages.
     pub fn path(&self) -> &Path {
         &self.path

@@ -103,8 +103,12 @@ pub fn sentences(segments: &[Segment], opts: &ChunkOptions) -> Vec<Sentence> {
     // (start, end) byte ranges of sentences, abbreviations merged with what follows.
     let mut ranges: Vec<(usize, usize)> = Vec::new();
     let mut merge_next = false;
-    for (a, s) in tl.text.split_sentence_bound_indices() {
-        let b = a + s.len();
+    for (a, b) in tl
+        .text
+        .split_sentence_bound_indices()
+        .flat_map(|(a, s)| split_before_digits(&tl.text, a, a + s.len()))
+    {
+        let s = &tl.text[a..b];
         match ranges.last_mut() {
             Some(last) if merge_next => last.1 = b,
             _ => ranges.push((a, b)),
@@ -125,6 +129,27 @@ pub fn sentences(segments: &[Segment], opts: &ChunkOptions) -> Vec<Sentence> {
             out.push(Sentence { text: text.to_string(), start: tl.time(x), end: tl.time(y) });
         }
     }
+    out
+}
+
+/// UAX #29 does not end a sentence before a digit ("in 10 weeks. 12,000 books…"), which
+/// speech transcripts do all the time; cut there when the period ends an ordinary word.
+fn split_before_digits(text: &str, a: usize, b: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = a;
+    let piece = &text[a..b];
+    for (i, _) in piece.match_indices(". ") {
+        let after = piece[i + 2..].chars().next();
+        let word = piece[..i].rsplit(' ').next().unwrap_or("");
+        let ordinary = word.len() >= 2
+            && word.chars().all(|c| c.is_alphanumeric() || c == ',' || c == '%')
+            && !ABBREVIATIONS.contains(&format!("{}.", word.to_lowercase()).as_str());
+        if after.is_some_and(|c| c.is_ascii_digit()) && ordinary {
+            out.push((start, a + i + 2));
+            start = a + i + 2;
+        }
+    }
+    out.push((start, b));
     out
 }
 

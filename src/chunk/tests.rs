@@ -34,6 +34,21 @@ fn sentences_keep_times_across_segments() {
 }
 
 #[test]
+fn a_sentence_may_start_with_a_digit() {
+    let segs = [seg(
+        0.0,
+        6.0,
+        "They read 12,000 books in 10 weeks. 12,000 books is a lot. See p. 4 here.",
+    )];
+    let s = sentences(&segs, &ChunkOptions::default());
+    let texts: Vec<&str> = s.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        ["They read 12,000 books in 10 weeks.", "12,000 books is a lot.", "See p. 4 here."]
+    );
+}
+
+#[test]
 fn unpunctuated_runs_are_cut_at_segment_ends() {
     let segs: Vec<Segment> = (0..10)
         .map(|i| {
