@@ -1,13 +1,15 @@
 //! podbrief: podcast audio to a short, trustworthy brief, entirely on your own machine.
 //!
 //! The pipeline flows one way, one module per stage: [`audio`] decodes and resamples, [`asr`]
-//! transcribes into a [`transcript`], [`chunk`] cuts it into timed sentences and token-sized
-//! chunks, and [`distill`] checks what the model proposes against the transcript. [`embed`] and
-//! [`llm`] are the local models the later stages use; [`models`] and [`store`] hold the pinned
-//! weights and everything cached on disk. The command line (`cli`) only wires stages together.
+//! transcribes into a [`transcript`], [`chunk`] cuts it into timed sentences (and token-sized
+//! chunks), [`distill`] nominates, grounds, merges and ranks the insights, and [`brief`] renders
+//! them. [`embed`] and [`llm`] are the local models the later stages use; [`models`] and
+//! [`store`] hold the pinned weights and everything cached on disk. The command line (`cli`)
+//! only wires stages together.
 
 pub mod asr;
 pub mod audio;
+pub mod brief;
 pub mod chunk;
 pub mod device;
 pub mod distill;

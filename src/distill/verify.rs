@@ -3,6 +3,7 @@
 //! claim may not bring in a number or a proper name that its source span does not contain.
 //! Small models invent exactly those; these checks are what keeps the brief honest.
 
+use super::numbers::to_digits;
 use crate::chunk::Sentence;
 
 /// Lowercase alphanumeric words: punctuation, case and spacing do not count against a quote.
@@ -67,8 +68,15 @@ fn similarity(a: &[String], b: &[&str]) -> f64 {
 /// Numbers and proper names in `claim` that `source` does not contain: the signs of an
 /// invented detail. Proper names are capitalised words not at the start of a sentence.
 pub fn unsupported_specifics(claim: &str, source: &str) -> Vec<String> {
+    let (claim, source) = (to_digits(claim), to_digits(source));
+    let (claim, source) = (claim.as_str(), source.as_str());
     let source_words: std::collections::HashSet<String> = words(source).into_iter().collect();
-    let source_digits: String = source.chars().filter(char::is_ascii_digit).collect();
+    // Each number of the source by its digits: "3.5" and "3,5" agree; "20" is not in "2010".
+    let source_numbers: std::collections::HashSet<String> = source
+        .split_whitespace()
+        .map(|t| t.chars().filter(char::is_ascii_digit).collect::<String>())
+        .filter(|d| !d.is_empty())
+        .collect();
     let mut out = Vec::new();
     let mut sentence_start = true;
     for raw in claim.split_whitespace() {
@@ -81,7 +89,7 @@ pub fn unsupported_specifics(claim: &str, source: &str) -> Vec<String> {
         let digits: String = token.chars().filter(char::is_ascii_digit).collect();
         if !digits.is_empty() {
             // "3.5" in the claim against "3.5" or "3,5" in the source: compare digits only.
-            if !source_digits.contains(&digits) {
+            if !source_numbers.contains(&digits) {
                 out.push(token.to_string());
             }
         } else if !sentence_start && token.chars().next().is_some_and(char::is_uppercase) {
@@ -142,5 +150,8 @@ mod tests {
         );
         // Sentence-initial capitals and "I" are not names.
         assert!(unsupported_specifics("Prices fell. Batteries got cheap. I agree.", src).is_empty());
+        // Spelled-out numbers count the same as digits, on either side.
+        assert!(unsupported_specifics("Prices fell ninety percent.", src).is_empty());
+        assert_eq!(unsupported_specifics("About two thousand people.", src), ["2000"]);
     }
 }

@@ -1,0 +1,101 @@
+//! The distillation stages in order, timed: sentences and signals → nominations → LLM
+//! rewrites → grounding → clusters → ranking.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use crate::embed::Embedder;
+use crate::llm::Llm;
+
+use super::rank::{self, Ranked};
+use super::{candidates, cluster, ground, prepare};
+use super::{Candidate, DistillError, Episode, Line, Options, Progress, Rejection};
+
+/// The models distillation uses. Without an LLM only extractive candidates are made.
+pub struct Models<'a> {
+    pub embedder: &'a Embedder,
+    pub llm: Option<(&'a mut Llm, &'a str)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub sentences: usize,
+    /// Sentences nominated as insights.
+    pub nominated: usize,
+    /// Nominations the LLM rewrote (at most `Options::llm_passages`).
+    pub llm_passages: usize,
+    /// Passages whose reply never parsed.
+    pub llm_failed: usize,
+    /// Wall seconds per stage.
+    pub seconds: BTreeMap<String, f64>,
+}
+
+/// Everything distillation found: the ranked clusters and what they refer to.
+#[derive(Debug, Clone)]
+pub struct Distilled {
+    pub lines: Vec<Line>,
+    pub candidates: Vec<Candidate>,
+    pub rejected: Vec<Rejection>,
+    pub ranked: Vec<Ranked>,
+    pub stats: Stats,
+}
+
+pub fn run(
+    episodes: &[Episode],
+    models: Models,
+    interests: &[String],
+    opts: &Options,
+    cache: Option<&Path>,
+    progress: &dyn Progress,
+) -> Result<Distilled, DistillError> {
+    let mut stats = Stats::default();
+    let mut clock = Instant::now();
+    let mut lap = |name: &str, stats: &mut Stats| {
+        stats.seconds.insert(name.to_string(), clock.elapsed().as_secs_f64());
+        clock = Instant::now();
+    };
+    let lines = prepare::lines(episodes, models.embedder, opts, progress)?;
+    stats.sentences = lines.len();
+    lap("sentences", &mut stats);
+
+    let noms = candidates::nominate(&lines);
+    for n in &noms {
+        let l = &lines[n.line];
+        tracing::debug!(
+            "nominated {}: score {:.2} (specificity {:.2}, centrality {:.2}): {}",
+            n.line,
+            l.score,
+            l.specificity,
+            l.centrality,
+            l.sentence.text
+        );
+    }
+    stats.nominated = noms.len();
+    let rewrites = match models.llm {
+        Some((llm, name)) if opts.llm_passages > 0 => {
+            let selected = candidates::select_for_llm(&noms, &lines, opts.llm_passages);
+            stats.llm_passages = selected.len();
+            let (rewrites, failed) =
+                candidates::rewrite(llm, name, &lines, &noms, &selected, cache, progress)?;
+            stats.llm_failed = failed;
+            rewrites
+        }
+        _ => Vec::new(),
+    };
+    lap("llm", &mut stats);
+
+    let (cands, rejected) = ground::ground(&rewrites, &noms, &lines, models.embedder, opts)?;
+    lap("ground", &mut stats);
+
+    let interest_vecs = if interests.is_empty() {
+        Vec::new()
+    } else {
+        let refs: Vec<&str> = interests.iter().map(String::as_str).collect();
+        models.embedder.embed(&refs)?
+    };
+    let clusters = cluster::cluster(&cands, opts.merge_threshold);
+    let ranked = rank::rank(&cands, clusters, &lines, &interest_vecs, episodes.len());
+    lap("rank", &mut stats);
+    Ok(Distilled { lines, candidates: cands, rejected, ranked, stats })
+}

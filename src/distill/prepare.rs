@@ -1,0 +1,50 @@
+//! Transcripts → timed sentences with model-free signals, one index space across episodes.
+
+use crate::chunk;
+use crate::embed::Embedder;
+
+use super::{signals, DistillError, Episode, Line, Options, Progress};
+
+/// Sentences of every episode, embedded and scored.
+pub fn lines(
+    episodes: &[Episode],
+    embedder: &Embedder,
+    opts: &Options,
+    progress: &dyn Progress,
+) -> Result<Vec<Line>, DistillError> {
+    let mut lines = Vec::new();
+    for (e, ep) in episodes.iter().enumerate() {
+        let sentences = chunk::sentences(&ep.segments, &opts.chunk);
+        // Embedded per episode so centrality compares a sentence with its own conversation.
+        let texts: Vec<&str> = sentences.iter().map(|s| s.text.as_str()).collect();
+        progress.start("embed", texts.len() as u64);
+        let mut vectors = Vec::with_capacity(texts.len());
+        for batch in texts.chunks(256) {
+            vectors.extend(embedder.embed(batch)?);
+            (0..batch.len()).for_each(|_| progress.advance("embed"));
+        }
+        progress.finish("embed");
+        let central = signals::centrality(&vectors, 5);
+        // Centrality is relative to the episode: rescale to 0..1 within it.
+        let (lo, hi) = central.iter().fold((f32::MAX, f32::MIN), |(a, b), &c| (a.min(c), b.max(c)));
+        for ((sentence, vector), c) in sentences.into_iter().zip(vectors).zip(central) {
+            let filler = signals::filler(&sentence.text);
+            let specificity = signals::specificity(&sentence.text);
+            let centrality = if hi > lo { (c - lo) / (hi - lo) } else { 0.5 };
+            let score = if filler.is_some() { 0.0 } else { 0.6 * specificity + 0.4 * centrality };
+            lines.push(Line {
+                episode: e,
+                sentence,
+                filler,
+                specificity,
+                centrality,
+                score,
+                vector,
+            });
+        }
+    }
+    if lines.is_empty() {
+        return Err(DistillError::Empty);
+    }
+    Ok(lines)
+}
