@@ -3,6 +3,7 @@
 mod embed;
 mod llm;
 mod models;
+mod summarize;
 mod transcribe;
 
 use std::process::ExitCode;
@@ -31,6 +32,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Summarize episodes (audio or transcripts) into a brief of their top insights.
+    Summarize(summarize::Args),
     /// Transcribe audio files into timestamped text (txt, srt, vtt or json).
     Transcribe(transcribe::Args),
     /// Reply to one prompt with the local chat model.
@@ -66,6 +69,7 @@ pub fn init(cli: &Cli) {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let threads = cli.threads.unwrap_or_else(podbrief::asr::default_threads);
     match cli.command {
+        Command::Summarize(args) => summarize::run(args, threads),
         Command::Transcribe(args) => transcribe::run(args, threads),
         Command::Llm(args) => llm::run(args),
         Command::Embed(args) => embed::run(args),

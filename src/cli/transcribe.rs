@@ -43,17 +43,19 @@ pub struct Args {
 }
 
 /// The recogniser is loaded on first need, so a run whose files are all cached starts instantly.
-struct Lazy<'a> {
-    args: &'a Args,
-    dir: PathBuf,
-    threads: usize,
-    loaded: Option<Box<dyn Transcriber>>,
+pub(super) struct Lazy {
+    pub backend: Backend,
+    pub device: DeviceSpec,
+    pub no_cache: bool,
+    pub dir: PathBuf,
+    pub threads: usize,
+    pub loaded: Option<Box<dyn Transcriber>>,
 }
 
-impl Lazy<'_> {
+impl Lazy {
     fn get(&mut self) -> anyhow::Result<&mut Box<dyn Transcriber>> {
         if self.loaded.is_none() {
-            let t = asr::load(self.args.backend, &self.dir, self.args.device, self.threads)?;
+            let t = asr::load(self.backend, &self.dir, self.device, self.threads)?;
             self.loaded = Some(t);
         }
         self.loaded.as_mut().ok_or_else(|| anyhow!("model not loaded"))
@@ -71,7 +73,14 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     };
     let to_stdout = args.output.is_none() && args.files.len() == 1;
     let out_dir = args.output.clone().unwrap_or_else(|| PathBuf::from("."));
-    let mut lazy = Lazy { args: &args, dir, threads, loaded: None };
+    let mut lazy = Lazy {
+        backend: args.backend,
+        device: args.device,
+        no_cache: args.no_cache,
+        dir,
+        threads,
+        loaded: None,
+    };
     let mut failures = 0;
     for file in &args.files {
         let result = transcribe_one(&home, &mut lazy, &model_name, file, &opts).and_then(|t| {
@@ -95,12 +104,12 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn resolve_model(home: &Home, model: Option<&str>) -> anyhow::Result<(String, PathBuf)> {
+pub(super) fn resolve_model(home: &Home, model: Option<&str>) -> anyhow::Result<(String, PathBuf)> {
     let r = ModelStore::new(home).resolve(&Registry::builtin()?, model, Role::Asr)?;
     Ok((r.name, r.path))
 }
 
-fn transcribe_one(
+pub(super) fn transcribe_one(
     home: &Home,
     lazy: &mut Lazy,
     model: &str,
@@ -114,11 +123,11 @@ fn transcribe_one(
     let key = transcripts::CacheKey {
         audio_sha256: sha.clone(),
         model: model.to_string(),
-        backend: lazy.args.backend.name().to_string(),
+        backend: lazy.backend.name().to_string(),
         beam_size: opts.beam_size,
         language: opts.language.clone(),
     };
-    if !lazy.args.no_cache {
+    if !lazy.no_cache {
         if let Some(t) = transcripts::get(home, &key) {
             tracing::info!("{}: cached transcript", file.display());
             return Ok(t);

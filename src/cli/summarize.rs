@@ -1,0 +1,242 @@
+//! `podbrief summarize FILE…`: audio or transcripts in, one brief out.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use podbrief::asr::{Backend, DecodeOptions, DeviceSpec};
+use podbrief::audio::AudioStream;
+use podbrief::brief::{self, Format, ModelsUsed};
+use podbrief::distill::{self, assemble, Episode, Models, Options};
+use podbrief::embed::Embedder;
+use podbrief::llm::Llm;
+use podbrief::models::{ModelStore, Registry, Role};
+use podbrief::store::{self, Home};
+use podbrief::transcript::{parse, Transcript};
+
+use super::transcribe::{resolve_model, transcribe_one, Lazy};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Audio files (mp3, m4a, ogg, flac, wav) or transcripts (srt, vtt, json, txt).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Entries in the brief.
+    #[arg(long, default_value_t = 5)]
+    top: usize,
+    /// Topics you care about, comma-separated ("open source, AI policy"): closer insights rank
+    /// higher.
+    #[arg(long)]
+    interests: Option<String>,
+    #[arg(short, long, value_enum, default_value = "md")]
+    format: Format,
+    /// Write the brief here (atomically) instead of to standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// List the candidates the grounding checks rejected, and why.
+    #[arg(long)]
+    explain: bool,
+    /// Recompute transcripts and model replies instead of using the cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// cpu, cuda, cuda:N or metal (all models).
+    #[arg(long, default_value = "cpu")]
+    device: DeviceSpec,
+    /// Speech recognition model (registry name or folder).
+    #[arg(long)]
+    asr_model: Option<String>,
+    /// Chat model (registry name or GGUF file).
+    #[arg(long)]
+    llm_model: Option<String>,
+    /// Sentence-embedding model (registry name or folder).
+    #[arg(long)]
+    embed_model: Option<String>,
+    /// At most this many nominated passages are rewritten by the LLM, each episode's best
+    /// first (bounds the time of long episodes); 0 skips the LLM: insights keep the words
+    /// they were said in.
+    #[arg(long, default_value_t = Options::default().llm_passages)]
+    llm_passages: usize,
+}
+
+const TRANSCRIPT_EXTENSIONS: &[&str] = &["srt", "vtt", "json", "txt"];
+
+pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
+    let home = Home::from_env();
+    let registry = Registry::builtin()?;
+    let store = ModelStore::new(&home);
+    let bars = Bars::new();
+
+    let (asr_name, asr_dir) = resolve_model(&home, args.asr_model.as_deref())?;
+    let mut lazy = Lazy {
+        backend: Backend::Candle,
+        device: args.device,
+        no_cache: args.no_cache,
+        dir: asr_dir,
+        threads,
+        loaded: None,
+    };
+    let decode = DecodeOptions { threads, ..DecodeOptions::default() };
+    let mut episodes = Vec::new();
+    let mut failures = 0;
+    let mut used_asr = false;
+    for file in &args.files {
+        let is_transcript = file
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| TRANSCRIPT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+        let result = if is_transcript {
+            read_transcript(file)
+        } else {
+            used_asr = true;
+            audio_episode(&home, &mut lazy, &asr_name, file, &decode)
+        };
+        match result {
+            Ok(ep) if ep.segments.iter().any(|s| !s.text.trim().is_empty()) => episodes.push(ep),
+            Ok(_) => {
+                failures += 1;
+                eprintln!("error: {}: no speech or text found; skipped", file.display());
+            }
+            Err(e) => {
+                failures += 1;
+                eprintln!("error: {}: {}", file.display(), super::chain(&e));
+            }
+        }
+    }
+    if episodes.is_empty() {
+        bail!("no input could be read; nothing to summarize");
+    }
+    drop(lazy);
+
+    let device = args.device.candle()?;
+    let embed = store.resolve(&registry, args.embed_model.as_deref(), Role::Embed)?;
+    let embedder = Embedder::load(&embed.path, &device)
+        .with_context(|| format!("loading {}", embed.path.display()))?;
+    let llm_model = store.resolve(&registry, args.llm_model.as_deref(), Role::Llm)?;
+    let mut llm = if args.llm_passages > 0 {
+        let template = llm_model.spec.as_ref().and_then(|s| s.chat_template.as_deref());
+        Some(
+            Llm::load(&llm_model.path, &device, 2048, template)
+                .with_context(|| format!("loading model {}", llm_model.name))?,
+        )
+    } else {
+        None
+    };
+    let interests: Vec<String> = args
+        .interests
+        .as_deref()
+        .unwrap_or("")
+        .split([',', ';'])
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let opts = Options { llm_passages: args.llm_passages, ..Options::default() };
+    let cache_dir = home.root.join("llm-replies");
+    let models =
+        Models { embedder: &embedder, llm: llm.as_mut().map(|l| (l, llm_model.name.as_str())) };
+    let cache = (!args.no_cache).then_some(cache_dir.as_path());
+    let distilled = distill::run(&episodes, models, &interests, &opts, cache, &bars)?;
+    let cx = assemble::Context {
+        episodes: &episodes,
+        interests: &interests,
+        models: ModelsUsed {
+            asr: used_asr.then(|| asr_name.clone()),
+            embed: embed.name.clone(),
+            llm: if args.llm_passages > 0 { llm_model.name.clone() } else { "none".into() },
+        },
+        top: args.top,
+        explain: args.explain,
+        created: assemble::now_rfc3339(),
+    };
+    let brief = assemble::brief(&distilled, &cx);
+    let text = brief::render(&brief, args.format);
+    match &args.output {
+        Some(path) => store::atomic_write(path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    let s = &brief.stats;
+    tracing::info!(
+        "{} sentences, {} nominated, {} rewritten by the LLM ({} verified, {} rejected), \
+         {} clusters; seconds {:?}",
+        s.sentences,
+        s.nominated,
+        s.llm_passages,
+        s.verified,
+        s.rejected,
+        s.clusters,
+        s.seconds
+    );
+    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+fn read_transcript(path: &Path) -> anyhow::Result<Episode> {
+    let t = parse::read(path)?;
+    Ok(episode(t, file_name(path)))
+}
+
+fn audio_episode(
+    home: &Home,
+    lazy: &mut Lazy,
+    model: &str,
+    path: &Path,
+    opts: &DecodeOptions,
+) -> anyhow::Result<Episode> {
+    let title = AudioStream::open(path)?.title().map(str::to_string);
+    let t = transcribe_one(home, lazy, model, path, opts)?;
+    Ok(episode(t, title.unwrap_or_else(|| file_name(path))))
+}
+
+fn episode(t: Transcript, title: String) -> Episode {
+    Episode {
+        title,
+        source: t.source,
+        sha256: t.audio_sha256,
+        duration: t.duration,
+        segments: t.segments,
+    }
+}
+
+/// One progress bar per long stage, drawn only on a terminal.
+struct Bars {
+    multi: MultiProgress,
+    bars: RefCell<HashMap<String, ProgressBar>>,
+}
+
+impl Bars {
+    fn new() -> Bars {
+        Bars { multi: MultiProgress::new(), bars: RefCell::new(HashMap::new()) }
+    }
+}
+
+impl distill::Progress for Bars {
+    fn start(&self, stage: &str, total: u64) {
+        let bar = self.multi.add(ProgressBar::new(total));
+        let label = match stage {
+            "embed" => "embedding sentences",
+            "llm" => "rewriting with the LLM",
+            other => other,
+        };
+        if let Ok(style) = ProgressStyle::with_template("{msg:30} [{bar:30}] {pos}/{len} ({eta})") {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(label.to_string());
+        self.bars.borrow_mut().insert(stage.to_string(), bar);
+    }
+    fn advance(&self, stage: &str) {
+        if let Some(b) = self.bars.borrow().get(stage) {
+            b.inc(1);
+        }
+    }
+    fn finish(&self, stage: &str) {
+        if let Some(b) = self.bars.borrow_mut().remove(stage) {
+            b.finish_and_clear();
+        }
+    }
+}
