@@ -93,6 +93,8 @@ pub fn ground(
             .filter(|(s, v)| {
                 passage.iter().any(|p| dot(v, p) >= WHY_MIN_SIMILARITY)
                     && novelty(s, &source) <= MAX_WHY_NOVELTY
+                    // Not the headline again in other words.
+                    && dot(v, &claim_vecs[best]) < 0.9
             })
             .map(|(s, _)| s.as_str())
             .collect();
@@ -171,6 +173,15 @@ fn check(r: &Rewrite, n: &Nomination, lines: &[Line]) -> Result<(String, String)
             novel * 100.0
         ));
     }
+    // The figures are usually the point: a rewrite that drops all of them says less.
+    let key_numbers = numbers(&lines[n.line].sentence.text);
+    let claim_numbers = numbers(&claim);
+    if !key_numbers.is_empty() && key_numbers.iter().all(|k| !claim_numbers.contains(k)) {
+        return Err(format!(
+            "the claim drops the figures of its sentence ({})",
+            key_numbers.join(", ")
+        ));
+    }
     let invented = unsupported_specifics(&claim, &source);
     if !invented.is_empty() {
         return Err(format!(
@@ -213,6 +224,15 @@ pub fn novelty(text: &str, source: &str) -> f32 {
         return 0.0;
     }
     words.iter().filter(|w| !have.contains(*w)).count() as f32 / words.len() as f32
+}
+
+/// The numbers of a text by their digits ("forty percent" and "40%" both give "40").
+fn numbers(text: &str) -> Vec<String> {
+    super::to_digits(text)
+        .split_whitespace()
+        .map(|t| t.chars().filter(char::is_ascii_digit).collect::<String>())
+        .filter(|d| !d.is_empty())
+        .collect()
 }
 
 fn sentences(text: &str) -> Vec<String> {
