@@ -93,8 +93,9 @@ pub fn ground(
             .filter(|(s, v)| {
                 passage.iter().any(|p| dot(v, p) >= WHY_MIN_SIMILARITY)
                     && novelty(s, &source) <= MAX_WHY_NOVELTY
-                    // Not the headline again in other words.
+                    // Not the headline again in other words, and not cut off by the length limit.
                     && dot(v, &claim_vecs[best]) < 0.9
+                    && s.trim_end_matches(['"', '\'', ')']).ends_with(['.', '!', '?'])
             })
             .map(|(s, _)| s.as_str())
             .collect();
@@ -173,6 +174,12 @@ fn check(r: &Rewrite, n: &Nomination, lines: &[Line]) -> Result<(String, String)
             novel * 100.0
         ));
     }
+    // Embeddings barely notice a "not": "you do not need a lot of room" and "a tomato needs a
+    // lot of room" are close. A rewrite must keep its sentence's negation and add none.
+    let key_negated = negated(&lines[n.line].sentence.text);
+    if key_negated != negated(&claim) && (key_negated || !negated(&source)) {
+        return Err("the claim flips a negation of its sentence".into());
+    }
     // The figures are usually the point: a rewrite that drops all of them says less.
     let key_numbers = numbers(&lines[n.line].sentence.text);
     let claim_numbers = numbers(&claim);
@@ -224,6 +231,14 @@ pub fn novelty(text: &str, source: &str) -> f32 {
         return 0.0;
     }
     words.iter().filter(|w| !have.contains(*w)).count() as f32 / words.len() as f32
+}
+
+/// Whether a text says "not", "no", "never" or a contraction of "not".
+fn negated(text: &str) -> bool {
+    super::verify::words(text).iter().any(|w| {
+        matches!(w.as_str(), "not" | "no" | "never" | "nothing" | "none" | "nobody" | "cannot")
+            || w.ends_with("n't")
+    })
 }
 
 /// The numbers of a text by their digits ("forty percent" and "40%" both give "40").
@@ -316,6 +331,13 @@ mod tests {
                    20 percent, because factories keep getting better and bigger.";
         assert!(novelty("The price falls about 20 percent as factories get bigger.", src) < 0.25);
         assert!(novelty("This is a fundamental concept in economics and markets.", src) > 0.5);
+    }
+
+    #[test]
+    fn a_dropped_not_is_a_flipped_claim() {
+        assert!(super::negated("You do not need a lot of room."));
+        assert!(super::negated("It doesn't help at all."));
+        assert!(!super::negated("A tomato needs a lot of room."));
     }
 
     #[test]
