@@ -14,6 +14,7 @@ pub mod chunk;
 pub mod device;
 pub mod distill;
 pub mod embed;
+pub mod feed;
 pub mod llm;
 pub mod models;
 pub mod store;
