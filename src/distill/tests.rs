@@ -68,8 +68,7 @@ fn seg(start: f64, text: &str) -> crate::asr::Segment {
     crate::asr::Segment { start, end: start + 4.0, text: text.into(), ..Default::default() }
 }
 
-#[test]
-fn without_an_llm_the_specific_points_rank_above_filler() {
+fn test_episode() -> Episode {
     let segments = vec![
         seg(0.0, "Hey everyone, welcome back to the show. How are you doing?"),
         seg(4.0, "Good, good. It rained all weekend, so I stayed in."),
@@ -80,16 +79,31 @@ fn without_an_llm_the_specific_points_rank_above_filler() {
         seg(24.0, "Right, right."),
         seg(28.0, "Thanks for listening, and subscribe wherever you get your podcasts."),
     ];
-    let ep = Episode {
+    Episode {
         title: "Test".into(),
         source: "test.srt".into(),
         sha256: String::new(),
         duration: 32.0,
         segments,
-    };
+    }
+}
+
+fn top_claim(d: &Distilled) -> &str {
+    &d.candidates[d.ranked[0].cluster.representative()].claim
+}
+
+#[test]
+fn without_an_llm_the_specific_points_rank_above_filler() {
     let e = embedder();
-    let d = run(&[ep], Models { embedder: &e, llm: None }, &[], &Options::default(), None, &Quiet)
-        .expect("distill");
+    let d = run(
+        &[test_episode()],
+        Models { embedder: &e, llm: None },
+        &[],
+        &Options::default(),
+        None,
+        &Quiet,
+    )
+    .expect("distill");
     let top: Vec<&str> = d
         .ranked
         .iter()
@@ -105,4 +119,20 @@ fn without_an_llm_the_specific_points_rank_above_filler() {
             "{c}"
         );
     }
+}
+
+#[test]
+fn interests_move_the_closest_point_to_the_top() {
+    let e = embedder();
+    let rank = |interests: &[&str]| {
+        let interests: Vec<String> = interests.iter().map(|s| s.to_string()).collect();
+        let models = Models { embedder: &e, llm: None };
+        run(&[test_episode()], models, &interests, &Options::default(), None, &Quiet)
+            .expect("distill")
+    };
+    let security = rank(&["software security", "programming languages"]);
+    assert!(top_claim(&security).contains("Microsoft"), "{}", top_claim(&security));
+    assert!(security.ranked[0].parts.interest > 0.0);
+    let review = rank(&["code review practices"]);
+    assert!(top_claim(&review).contains("400 lines"), "{}", top_claim(&review));
 }
