@@ -114,15 +114,15 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     let embed = store.resolve(&registry, args.embed_model.as_deref(), Role::Embed)?;
     let embedder = Embedder::load(&embed.path, &device)
         .with_context(|| format!("loading {}", embed.path.display()))?;
-    let llm_model = store.resolve(&registry, args.llm_model.as_deref(), Role::Llm)?;
-    let mut llm = if args.llm_passages > 0 {
-        let template = llm_model.spec.as_ref().and_then(|s| s.chat_template.as_deref());
-        Some(
-            Llm::load(&llm_model.path, &device, 2048, template)
-                .with_context(|| format!("loading model {}", llm_model.name))?,
-        )
+    // Without rewrites the chat model is neither needed nor required to be in the store.
+    let (mut llm, llm_name) = if args.llm_passages > 0 {
+        let m = store.resolve(&registry, args.llm_model.as_deref(), Role::Llm)?;
+        let template = m.spec.as_ref().and_then(|s| s.chat_template.as_deref());
+        let llm = Llm::load(&m.path, &device, 2048, template)
+            .with_context(|| format!("loading model {}", m.name))?;
+        (Some(llm), m.name)
     } else {
-        None
+        (None, "none".to_string())
     };
     let interests: Vec<String> = args
         .interests
@@ -134,8 +134,7 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
         .collect();
     let opts = Options { llm_passages: args.llm_passages, ..Options::default() };
     let cache_dir = home.root.join("llm-replies");
-    let models =
-        Models { embedder: &embedder, llm: llm.as_mut().map(|l| (l, llm_model.name.as_str())) };
+    let models = Models { embedder: &embedder, llm: llm.as_mut().map(|l| (l, llm_name.as_str())) };
     let cache = (!args.no_cache).then_some(cache_dir.as_path());
     let distilled = distill::run(&episodes, models, &interests, &opts, cache, &bars)?;
     let cx = assemble::Context {
@@ -144,7 +143,7 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
         models: ModelsUsed {
             asr: used_asr.then(|| asr_name.clone()),
             embed: embed.name.clone(),
-            llm: if args.llm_passages > 0 { llm_model.name.clone() } else { "none".into() },
+            llm: llm_name.clone(),
         },
         top: args.top,
         explain: args.explain,
