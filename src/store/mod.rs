@@ -2,6 +2,7 @@
 //! one way files get written there — atomically, so that a crash or a full disk never leaves a
 //! half-written file that a later run would trust.
 
+pub mod library;
 pub mod transcripts;
 
 use std::fs::File;
@@ -35,6 +36,11 @@ impl Home {
 
     pub fn transcripts(&self) -> PathBuf {
         self.root.join("transcripts")
+    }
+
+    /// The SQLite database of subscribed feeds, their episodes and the briefs already sent.
+    pub fn library_db(&self) -> PathBuf {
+        self.root.join("library.sqlite3")
     }
 }
 
