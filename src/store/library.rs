@@ -6,11 +6,15 @@
 //! second writer wait instead of failing with "database is locked".
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use thiserror::Error;
+
+#[path = "library_encoding.rs"]
+mod encoding;
+
+pub use encoding::{from_blob, to_blob, EpisodeState};
 
 /// Schema scripts, applied in order; `PRAGMA user_version` is how many have been applied.
 /// Append only: a released script never changes, since databases in the field already ran it.
@@ -44,50 +48,6 @@ pub enum LibraryError {
     NoFeed(i64),
     #[error("no episode with id {0} in the library")]
     NoEpisode(i64),
-}
-
-/// Where an episode is in the pipeline; stored as lowercase text so the database stays readable
-/// with the `sqlite3` shell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EpisodeState {
-    New,
-    Downloaded,
-    Transcribed,
-    Summarized,
-    Failed,
-}
-
-impl EpisodeState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EpisodeState::New => "new",
-            EpisodeState::Downloaded => "downloaded",
-            EpisodeState::Transcribed => "transcribed",
-            EpisodeState::Summarized => "summarized",
-            EpisodeState::Failed => "failed",
-        }
-    }
-}
-
-impl FromStr for EpisodeState {
-    type Err = LibraryError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "new" => EpisodeState::New,
-            "downloaded" => EpisodeState::Downloaded,
-            "transcribed" => EpisodeState::Transcribed,
-            "summarized" => EpisodeState::Summarized,
-            "failed" => EpisodeState::Failed,
-            other => return Err(LibraryError::UnknownState(other.to_string())),
-        })
-    }
-}
-
-impl std::fmt::Display for EpisodeState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -392,18 +352,6 @@ fn read_episode(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawEpisode> {
         },
         r.get(8)?,
     ))
-}
-
-/// Little-endian so a database copied between machines reads the same.
-pub fn to_blob(v: &[f32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
-pub fn from_blob(blob: &[u8]) -> Result<Vec<f32>, LibraryError> {
-    if !blob.len().is_multiple_of(4) {
-        return Err(LibraryError::CorruptBlob { len: blob.len() });
-    }
-    Ok(blob.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
 }
 
 /// Unix seconds; a clock before 1970 is recorded as 0 rather than failing a write.
