@@ -8,7 +8,7 @@
 use crate::embed::Embedder;
 
 use super::candidates::{Nomination, Rewrite, SYSTEM_PROMPT, USER_PROMPT};
-use super::verify::unsupported_specifics;
+use super::verify::{numbers, unsupported_specifics};
 use super::{dot, Candidate, DistillError, Line, Options, Origin, Rejection};
 
 /// Rewrites less similar than this to their sentence are rejected. Faithful restatements of a
@@ -239,15 +239,6 @@ fn negated(text: &str) -> bool {
         matches!(w.as_str(), "not" | "no" | "never" | "nothing" | "none" | "nobody" | "cannot")
             || w.ends_with("n't")
     })
-}
-
-/// The numbers of a text by their digits ("forty percent" and "40%" both give "40").
-fn numbers(text: &str) -> Vec<String> {
-    super::to_digits(text)
-        .split_whitespace()
-        .map(|t| t.chars().filter(char::is_ascii_digit).collect::<String>())
-        .filter(|d| !d.is_empty())
-        .collect()
 }
 
 fn sentences(text: &str) -> Vec<String> {

@@ -65,18 +65,27 @@ fn similarity(a: &[String], b: &[&str]) -> f64 {
     1.0 - d as f64 / a.len().max(b.len()).max(1) as f64
 }
 
+/// The numbers of a text by their digits ("forty percent" and "40%" both give "40").
+pub fn numbers(text: &str) -> Vec<String> {
+    digit_tokens(&to_digits(text))
+}
+
+/// Each number of a text already in digits: "3.5" and "3,5" agree; "20" is not "2010".
+fn digit_tokens(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|t| t.chars().filter(char::is_ascii_digit).collect::<String>())
+        .filter(|d| !d.is_empty())
+        .collect()
+}
+
 /// Numbers and proper names in `claim` that `source` does not contain: the signs of an
 /// invented detail. Proper names are capitalised words not at the start of a sentence.
 pub fn unsupported_specifics(claim: &str, source: &str) -> Vec<String> {
     let (claim, source) = (to_digits(claim), to_digits(source));
     let (claim, source) = (claim.as_str(), source.as_str());
     let source_words: std::collections::HashSet<String> = words(source).into_iter().collect();
-    // Each number of the source by its digits: "3.5" and "3,5" agree; "20" is not in "2010".
-    let source_numbers: std::collections::HashSet<String> = source
-        .split_whitespace()
-        .map(|t| t.chars().filter(char::is_ascii_digit).collect::<String>())
-        .filter(|d| !d.is_empty())
-        .collect();
+    let source_numbers: std::collections::HashSet<String> =
+        digit_tokens(source).into_iter().collect();
     let mut out = Vec::new();
     let mut sentence_start = true;
     for raw in claim.split_whitespace() {
