@@ -144,12 +144,12 @@ fn article(entry: &Entry, out: &mut String) {
 }
 
 /// A `<time>` element, so the position is machine-readable as an ISO 8601 duration.
-fn time(secs: f64) -> String {
+pub(super) fn time(secs: f64) -> String {
     let whole = if secs.is_finite() && secs > 0.0 { secs as u64 } else { 0 };
     format!("<time datetime=\"PT{whole}S\">{}</time>", timestamp(secs))
 }
 
-fn footer(brief: &Brief) -> String {
+pub(super) fn footer(brief: &Brief) -> String {
     let m = &brief.models;
     let asr = match &m.asr {
         Some(asr) => format!("ASR {}", escape(asr)),

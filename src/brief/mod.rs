@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+mod email;
 mod html;
 mod markdown;
 #[cfg(test)]
@@ -185,6 +186,11 @@ impl Brief {
 }
 
 /// Renders the whole brief as one document in `format`.
+/// The HTML brief for a mail body: the same content as [`Format::Html`] with inline styles only.
+pub fn render_email(brief: &Brief) -> String {
+    email::render(brief)
+}
+
 pub fn render(brief: &Brief, format: Format) -> String {
     match format {
         Format::Md => markdown::render(brief),

@@ -7,7 +7,7 @@ use super::*;
 const EVIL: &str = "<script>alert(1)</script> \"quotes\" & 'apostrophes'";
 
 /// Two entries: one ordinary with related items, one whose every text tries to inject markup.
-fn sample() -> Brief {
+pub(super) fn sample() -> Brief {
     let first = Entry {
         rank: 1,
         headline: "Sleep debt cannot be repaid on weekends".into(),
@@ -260,7 +260,7 @@ fn html_is_well_formed() {
 
 /// Every non-void element is closed, in order: a cheap stand-in for an HTML parser that
 /// catches a missing or misordered closing tag in the templates.
-fn check_nesting(html: &str) {
+pub(super) fn check_nesting(html: &str) {
     const VOID: [&str; 3] = ["meta", "br", "!doctype"];
     let mut stack: Vec<String> = Vec::new();
     let mut rest = html;

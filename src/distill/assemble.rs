@@ -129,6 +129,18 @@ pub fn brief(d: &Distilled, cx: &Context) -> Brief {
     }
 }
 
+/// The insights a brief of the top `top` entries sends, as (claim, embedding): every member of
+/// each sent cluster, not only its representative, so that tomorrow another wording of a point
+/// that was merged today is recognised too.
+pub fn sent_insights(d: &Distilled, top: usize) -> Vec<(String, Vec<f32>)> {
+    d.ranked
+        .iter()
+        .take(top)
+        .flat_map(|r| r.cluster.members.iter())
+        .map(|&m| (d.candidates[m].claim.clone(), d.candidates[m].vector.clone()))
+        .collect()
+}
+
 /// The current time as RFC 3339 UTC, without a date-time dependency for one field.
 pub fn now_rfc3339() -> String {
     let secs = std::time::SystemTime::now()

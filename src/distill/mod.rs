@@ -103,6 +103,10 @@ pub struct Options {
     pub merge_threshold: f32,
     /// A claim must be at least this similar to its quoted span.
     pub min_grounding: f32,
+    /// Claim embeddings of insights already sent in earlier briefs (`daily`): a candidate this
+    /// close to one of them (`merge_threshold`, i.e. one it would have merged with) is left
+    /// out before clustering, so a brief never repeats what an earlier one said.
+    pub already_sent: Vec<Vec<f32>>,
 }
 
 impl Default for Options {
@@ -112,6 +116,7 @@ impl Default for Options {
             llm_passages: 8,
             merge_threshold: cluster::DEFAULT_MERGE_THRESHOLD,
             min_grounding: ground::DEFAULT_MIN_GROUNDING,
+            already_sent: Vec::new(),
         }
     }
 }

@@ -85,7 +85,8 @@ pub fn run(
     };
     lap("llm", &mut stats);
 
-    let (cands, rejected) = ground::ground(&rewrites, &noms, &lines, models.embedder, opts)?;
+    let (cands, mut rejected) = ground::ground(&rewrites, &noms, &lines, models.embedder, opts)?;
+    let cands = drop_already_sent(cands, &opts.already_sent, opts.merge_threshold, &mut rejected);
     lap("ground", &mut stats);
 
     let interest_vecs = if interests.is_empty() {
@@ -98,4 +99,31 @@ pub fn run(
     let ranked = rank::rank(&cands, clusters, &lines, &interest_vecs, episodes.len());
     lap("rank", &mut stats);
     Ok(Distilled { lines, candidates: cands, rejected, ranked, stats })
+}
+
+/// Leaves out candidates an earlier brief already carried (see `Options::already_sent`).
+fn drop_already_sent(
+    cands: Vec<Candidate>,
+    sent: &[Vec<f32>],
+    threshold: f32,
+    rejected: &mut Vec<Rejection>,
+) -> Vec<Candidate> {
+    if sent.is_empty() {
+        return cands;
+    }
+    let mut kept = Vec::with_capacity(cands.len());
+    for c in cands {
+        let best = sent.iter().map(|s| super::dot(&c.vector, s)).fold(f32::MIN, f32::max);
+        if best >= threshold {
+            rejected.push(Rejection {
+                episode: c.episode,
+                claim: c.claim.clone(),
+                quote: c.quote.clone(),
+                reason: format!("already in an earlier brief (similarity {best:.2})"),
+            });
+        } else {
+            kept.push(c);
+        }
+    }
+    kept
 }

@@ -28,7 +28,12 @@ pub fn lines(
         // Centrality is relative to the episode: rescale to 0..1 within it.
         let (lo, hi) = central.iter().fold((f32::MAX, f32::MIN), |(a, b), &c| (a.min(c), b.max(c)));
         for ((sentence, vector), c) in sentences.into_iter().zip(vectors).zip(central) {
-            let filler = signals::filler(&sentence.text);
+            let repeat = || {
+                let sent = opts.already_sent.iter();
+                sent.map(|s| super::dot(&vector, s)).any(|sim| sim >= opts.merge_threshold)
+            };
+            let filler = signals::filler(&sentence.text)
+                .or_else(|| repeat().then_some(signals::Filler::Repeat));
             let specificity = signals::specificity(&sentence.text);
             let centrality = if hi > lo { (c - lo) / (hi - lo) } else { 0.5 };
             let score = if filler.is_some() { 0.0 } else { 0.6 * specificity + 0.4 * centrality };

@@ -16,6 +16,9 @@ pub enum Filler {
     /// Text addressed to an AI ("ignore your instructions…"): never shown to the model, never
     /// quoted.
     Instruction,
+    /// A point an earlier brief already carried (`Options::already_sent`): old news, so neither
+    /// nominated nor used to explain another point.
+    Repeat,
 }
 
 const AD: &[&str] = &[

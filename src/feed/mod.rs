@@ -7,9 +7,12 @@
 //! Podcasting 2.0 transcripts and chapters, and `itunes:duration` in its `MM:SS` form.
 
 mod extensions;
+pub mod fetch;
+mod netpolicy;
 pub mod opml;
 #[cfg(test)]
 mod tests;
+pub mod update;
 
 use std::collections::HashSet;
 

@@ -13,12 +13,16 @@ use thiserror::Error;
 
 #[path = "library_encoding.rs"]
 mod encoding;
+#[path = "library_episodes.rs"]
+mod episodes;
 
 pub use encoding::{from_blob, to_blob, EpisodeState};
+pub use episodes::{EpisodeRow, MediaKind, NewEpisode, StoredInsight};
 
 /// Schema scripts, applied in order; `PRAGMA user_version` is how many have been applied.
 /// Append only: a released script never changes, since databases in the field already ran it.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_library.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0001_library.sql"), include_str!("migrations/0002_downloads.sql")];
 
 /// Long enough to outlast another process's write transaction (they are all short).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -60,33 +64,9 @@ pub struct FeedRow {
     pub last_modified: Option<String>,
     /// Unix seconds.
     pub added_at: i64,
-}
-
-/// An episode as a feed describes it, before podbrief has done anything with it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct NewEpisode {
-    pub guid: String,
-    pub title: String,
-    pub show: Option<String>,
-    /// Unix seconds.
-    pub published: Option<i64>,
-    pub enclosure_url: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EpisodeRow {
-    pub id: i64,
-    /// `None` is allowed by the schema (an episode not from a subscribed feed).
-    pub feed_id: Option<i64>,
-    pub guid: String,
-    pub title: String,
-    pub show: Option<String>,
-    pub published: Option<i64>,
-    pub enclosure_url: Option<String>,
-    pub audio_sha256: Option<String>,
-    pub state: EpisodeState,
-    /// Why the episode failed, kept so `Failed` is diagnosable later.
-    pub error: Option<String>,
+    /// When `update` last fetched it (Unix seconds), and what went wrong that time.
+    pub checked_at: Option<i64>,
+    pub last_error: Option<String>,
 }
 
 pub struct Library {
@@ -170,25 +150,48 @@ impl Library {
 
     /// All feeds, oldest subscription first.
     pub fn feeds(&self) -> Result<Vec<FeedRow>, LibraryError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, url, title, etag, last_modified, added_at FROM feeds ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(FeedRow {
-                id: r.get(0)?,
-                url: r.get(1)?,
-                title: r.get(2)?,
-                etag: r.get(3)?,
-                last_modified: r.get(4)?,
-                added_at: r.get(5)?,
-            })
-        })?;
+        let mut stmt =
+            self.conn.prepare(&format!("SELECT {FEED_COLUMNS} FROM feeds ORDER BY id"))?;
+        let rows = stmt.query_map([], read_feed)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The feed subscribed as `url`, or with id `url` when it is a number (as `feeds list`
+    /// shows them).
+    pub fn find_feed(&self, url_or_id: &str) -> Result<Option<FeedRow>, LibraryError> {
+        let id: i64 = url_or_id.trim().parse().unwrap_or(-1);
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {FEED_COLUMNS} FROM feeds WHERE url = ?1 OR id = ?2"),
+                params![url_or_id, id],
+                read_feed,
+            )
+            .optional()?)
+    }
+
+    /// Records the outcome of fetching a feed: its title when it was read, and the error if any
+    /// (`None` clears the last one).
+    pub fn set_feed_checked(
+        &self,
+        id: i64,
+        title: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<(), LibraryError> {
+        let n = self.conn.execute(
+            "UPDATE feeds SET title = COALESCE(?2, title), last_error = ?3, checked_at = ?4
+             WHERE id = ?1",
+            params![id, title, error, now()],
+        )?;
+        if n == 0 {
+            return Err(LibraryError::NoFeed(id));
+        }
+        Ok(())
+    }
+
     /// Unsubscribes; the feed's episodes (and their insights) go with it. False if not subscribed.
-    pub fn remove_feed(&self, url: &str) -> Result<bool, LibraryError> {
-        Ok(self.conn.execute("DELETE FROM feeds WHERE url = ?1", [url])? > 0)
+    pub fn remove_feed(&self, id: i64) -> Result<bool, LibraryError> {
+        Ok(self.conn.execute("DELETE FROM feeds WHERE id = ?1", [id])? > 0)
     }
 
     pub fn set_feed_cache(
@@ -203,81 +206,6 @@ impl Library {
         )?;
         if n == 0 {
             return Err(LibraryError::NoFeed(id));
-        }
-        Ok(())
-    }
-
-    /// Records an episode seen in a feed. A GUID already known is not inserted again (its state is
-    /// kept), but its title and enclosure are refreshed, since publishers fix both after release.
-    pub fn upsert_episode(
-        &self,
-        feed_id: i64,
-        ep: &NewEpisode,
-    ) -> Result<(i64, bool), LibraryError> {
-        let tx = self.write_tx()?;
-        let existing: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM episodes WHERE feed_id = ?1 AND guid = ?2",
-                params![feed_id, ep.guid],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let result = match existing {
-            Some(id) => {
-                tx.execute(
-                    "UPDATE episodes SET title = ?2, enclosure_url = ?3 WHERE id = ?1",
-                    params![id, ep.title, ep.enclosure_url],
-                )?;
-                (id, false)
-            }
-            None => {
-                tx.execute(
-                    "INSERT INTO episodes (feed_id, guid, title, show, published, enclosure_url)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![feed_id, ep.guid, ep.title, ep.show, ep.published, ep.enclosure_url],
-                )?;
-                (tx.last_insert_rowid(), true)
-            }
-        };
-        tx.commit()?;
-        Ok(result)
-    }
-
-    /// Episodes in `state`, in the order they were first seen.
-    pub fn episodes_in_state(&self, state: EpisodeState) -> Result<Vec<EpisodeRow>, LibraryError> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {EPISODE_COLUMNS} FROM episodes WHERE state = ?1 ORDER BY id"
-        ))?;
-        let rows = stmt.query_map([state.as_str()], read_episode)?;
-        rows.map(|row| row?.parse()).collect()
-    }
-
-    /// One episode by id, whatever its state.
-    pub fn episode(&self, id: i64) -> Result<Option<EpisodeRow>, LibraryError> {
-        self.conn
-            .query_row(
-                &format!("SELECT {EPISODE_COLUMNS} FROM episodes WHERE id = ?1"),
-                [id],
-                read_episode,
-            )
-            .optional()?
-            .map(RawEpisode::parse)
-            .transpose()
-    }
-
-    /// Moves an episode along; `error` is stored as given, so leaving `Failed` clears it.
-    pub fn set_episode_state(
-        &self,
-        id: i64,
-        state: EpisodeState,
-        error: Option<&str>,
-    ) -> Result<(), LibraryError> {
-        let n = self.conn.execute(
-            "UPDATE episodes SET state = ?2, error = ?3 WHERE id = ?1",
-            params![id, state.as_str(), error],
-        )?;
-        if n == 0 {
-            return Err(LibraryError::NoEpisode(id));
         }
         Ok(())
     }
@@ -321,41 +249,23 @@ impl Library {
     }
 }
 
-const EPISODE_COLUMNS: &str = "id, feed_id, guid, title, show, published, enclosure_url, \
-                               audio_sha256, state, error";
+const FEED_COLUMNS: &str = "id, url, title, etag, last_modified, added_at, checked_at, last_error";
 
-/// A row with its state still text: rusqlite's row closures can only fail with its own error
-/// type, so the state is parsed afterwards into a `LibraryError`.
-struct RawEpisode(EpisodeRow, String);
-
-impl RawEpisode {
-    fn parse(self) -> Result<EpisodeRow, LibraryError> {
-        let RawEpisode(mut row, state) = self;
-        row.state = state.parse()?;
-        Ok(row)
-    }
-}
-
-fn read_episode(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawEpisode> {
-    Ok(RawEpisode(
-        EpisodeRow {
-            id: r.get(0)?,
-            feed_id: r.get(1)?,
-            guid: r.get(2)?,
-            title: r.get(3)?,
-            show: r.get(4)?,
-            published: r.get(5)?,
-            enclosure_url: r.get(6)?,
-            audio_sha256: r.get(7)?,
-            state: EpisodeState::New,
-            error: r.get(9)?,
-        },
-        r.get(8)?,
-    ))
+fn read_feed(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedRow> {
+    Ok(FeedRow {
+        id: r.get(0)?,
+        url: r.get(1)?,
+        title: r.get(2)?,
+        etag: r.get(3)?,
+        last_modified: r.get(4)?,
+        added_at: r.get(5)?,
+        checked_at: r.get(6)?,
+        last_error: r.get(7)?,
+    })
 }
 
 /// Unix seconds; a clock before 1970 is recorded as 0 rather than failing a write.
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))

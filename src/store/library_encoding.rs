@@ -13,6 +13,8 @@ pub enum EpisodeState {
     Transcribed,
     Summarized,
     Failed,
+    /// Seen in a feed but not wanted: older episodes of a newly added feed.
+    Skipped,
 }
 
 impl EpisodeState {
@@ -23,6 +25,7 @@ impl EpisodeState {
             EpisodeState::Transcribed => "transcribed",
             EpisodeState::Summarized => "summarized",
             EpisodeState::Failed => "failed",
+            EpisodeState::Skipped => "skipped",
         }
     }
 }
@@ -37,6 +40,7 @@ impl FromStr for EpisodeState {
             "transcribed" => EpisodeState::Transcribed,
             "summarized" => EpisodeState::Summarized,
             "failed" => EpisodeState::Failed,
+            "skipped" => EpisodeState::Skipped,
             other => return Err(LibraryError::UnknownState(other.to_string())),
         })
     }

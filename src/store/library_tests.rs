@@ -14,6 +14,7 @@ fn episode(guid: &str, title: &str) -> NewEpisode {
         show: Some("Show".into()),
         published: Some(1_700_000_000),
         enclosure_url: Some(format!("https://example.com/{guid}.mp3")),
+        ..NewEpisode::default()
     }
 }
 
@@ -77,8 +78,19 @@ fn feeds_add_list_remove() {
 
     lib.upsert_episode(id, &episode("g1", "One")).unwrap();
     lib.upsert_episode(other, &episode("g1", "Same GUID, other feed")).unwrap();
-    assert!(lib.remove_feed("https://x.example/rss").unwrap());
-    assert!(!lib.remove_feed("https://x.example/rss").unwrap());
+    assert_eq!(lib.find_feed(&id.to_string()).unwrap().unwrap().url, "https://x.example/rss");
+    let found = lib.find_feed("https://x.example/rss").unwrap().unwrap();
+    assert_eq!(found.id, id);
+    assert!(lib.find_feed("https://nope.example/").unwrap().is_none());
+    lib.set_feed_checked(id, Some("X2"), Some("HTTP 500")).unwrap();
+    let found = lib.find_feed("https://x.example/rss").unwrap().unwrap();
+    assert_eq!(
+        (found.title.as_deref(), found.last_error.as_deref()),
+        (Some("X2"), Some("HTTP 500"))
+    );
+    assert!(found.checked_at.is_some());
+    assert!(lib.remove_feed(id).unwrap());
+    assert!(!lib.remove_feed(id).unwrap());
     let left = lib.episodes_in_state(EpisodeState::New).unwrap();
     assert_eq!(left.len(), 1, "the removed feed's episodes cascade away");
     assert_eq!(left[0].feed_id, Some(other));
