@@ -1,6 +1,9 @@
 //! Command-line definitions and the wiring between stages; no pipeline logic lives here.
 
+mod config;
+mod daily;
 mod embed;
+mod feeds;
 mod llm;
 mod models;
 mod summarize;
@@ -43,6 +46,17 @@ enum Command {
     /// List, fetch, verify, describe and convert the models podbrief uses.
     #[command(subcommand)]
     Models(models::Command),
+    /// Follow podcast feeds: add, list, remove, import and export (OPML) subscriptions.
+    #[command(subcommand)]
+    Feeds(feeds::Command),
+    /// Fetch every feed (conditionally) and download the new episodes, resuming partial ones.
+    Update(feeds::UpdateArgs),
+    /// Update the feeds, then write (and optionally mail) one brief across everything new,
+    /// leaving out what earlier briefs already said.
+    Daily(daily::Args),
+    /// Where the config file is, and what it sets.
+    #[command(subcommand)]
+    Config(config::Command),
 }
 
 pub fn init(cli: &Cli) {
@@ -74,6 +88,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Llm(args) => llm::run(args),
         Command::Embed(args) => embed::run(args),
         Command::Models(cmd) => models::run(cmd),
+        Command::Feeds(cmd) => feeds::run(cmd),
+        Command::Update(args) => feeds::run_update(args),
+        Command::Daily(args) => daily::run(args, threads),
+        Command::Config(cmd) => config::run(cmd),
     }
 }
 

@@ -9,8 +9,8 @@ use anyhow::{bail, Context};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use podbrief::asr::{Backend, DecodeOptions, DeviceSpec};
 use podbrief::audio::AudioStream;
-use podbrief::brief::{self, Format, ModelsUsed};
-use podbrief::distill::{self, assemble, Episode, Models, Options};
+use podbrief::brief::{self, Brief, Format, ModelsUsed};
+use podbrief::distill::{self, assemble, Distilled, Episode, Models, Options};
 use podbrief::embed::Embedder;
 use podbrief::llm::Llm;
 use podbrief::models::{ModelStore, Registry, Role};
@@ -65,8 +65,6 @@ const TRANSCRIPT_EXTENSIONS: &[&str] = &["srt", "vtt", "json", "txt"];
 
 pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     let home = Home::from_env();
-    let registry = Registry::builtin()?;
-    let store = ModelStore::new(&home);
     let bars = Bars::new();
 
     let (asr_name, asr_dir) = resolve_model(&home, args.asr_model.as_deref())?;
@@ -110,13 +108,61 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     }
     drop(lazy);
 
-    let device = args.device.candle()?;
-    let embed = store.resolve(&registry, args.embed_model.as_deref(), Role::Embed)?;
+    let interests = split_interests(args.interests.as_deref().unwrap_or(""));
+    let settings = BriefSettings {
+        device: args.device,
+        embed_model: args.embed_model.as_deref(),
+        llm_model: args.llm_model.as_deref(),
+        llm_passages: args.llm_passages,
+        interests: &interests,
+        top: args.top,
+        explain: args.explain,
+        no_cache: args.no_cache,
+        asr: used_asr.then(|| asr_name.clone()),
+        already_sent: Vec::new(),
+    };
+    let (brief, _) = make_brief(&home, &episodes, settings, &bars)?;
+    let text = brief::render(&brief, args.format);
+    match &args.output {
+        Some(path) => store::atomic_write(path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// How to turn episodes into a brief; shared by `summarize` and `daily`.
+pub(super) struct BriefSettings<'a> {
+    pub device: DeviceSpec,
+    pub embed_model: Option<&'a str>,
+    pub llm_model: Option<&'a str>,
+    pub llm_passages: usize,
+    pub interests: &'a [String],
+    pub top: usize,
+    pub explain: bool,
+    pub no_cache: bool,
+    /// The speech model, when any episode was transcribed by it.
+    pub asr: Option<String>,
+    pub already_sent: Vec<Vec<f32>>,
+}
+
+/// Loads the embedding model (and the chat model when rewrites are wanted), distills the
+/// episodes and assembles the brief.
+pub(super) fn make_brief(
+    home: &Home,
+    episodes: &[Episode],
+    s: BriefSettings,
+    progress: &dyn distill::Progress,
+) -> anyhow::Result<(Brief, Distilled)> {
+    let registry = Registry::builtin()?;
+    let store = ModelStore::new(home);
+    let device = s.device.candle()?;
+    let embed = store.resolve(&registry, s.embed_model, Role::Embed)?;
     let embedder = Embedder::load(&embed.path, &device)
         .with_context(|| format!("loading {}", embed.path.display()))?;
     // Without rewrites the chat model is neither needed nor required to be in the store.
-    let (mut llm, llm_name) = if args.llm_passages > 0 {
-        let m = store.resolve(&registry, args.llm_model.as_deref(), Role::Llm)?;
+    let (mut llm, llm_name) = if s.llm_passages > 0 {
+        let m = store.resolve(&registry, s.llm_model, Role::Llm)?;
         let template = m.spec.as_ref().and_then(|s| s.chat_template.as_deref());
         let llm = Llm::load(&m.path, &device, 2048, template)
             .with_context(|| format!("loading model {}", m.name))?;
@@ -124,63 +170,54 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     } else {
         (None, "none".to_string())
     };
-    let interests: Vec<String> = args
-        .interests
-        .as_deref()
-        .unwrap_or("")
-        .split([',', ';'])
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
-    let opts = Options { llm_passages: args.llm_passages, ..Options::default() };
+    let opts = Options {
+        llm_passages: s.llm_passages,
+        already_sent: s.already_sent,
+        ..Options::default()
+    };
     let cache_dir = home.root.join("llm-replies");
     let models = Models { embedder: &embedder, llm: llm.as_mut().map(|l| (l, llm_name.as_str())) };
-    let cache = (!args.no_cache).then_some(cache_dir.as_path());
-    let distilled = distill::run(&episodes, models, &interests, &opts, cache, &bars)?;
+    let cache = (!s.no_cache).then_some(cache_dir.as_path());
+    let distilled = distill::run(episodes, models, s.interests, &opts, cache, progress)?;
     let cx = assemble::Context {
-        episodes: &episodes,
-        interests: &interests,
-        models: ModelsUsed {
-            asr: used_asr.then(|| asr_name.clone()),
-            embed: embed.name.clone(),
-            llm: llm_name.clone(),
-        },
-        top: args.top,
-        explain: args.explain,
+        episodes,
+        interests: s.interests,
+        models: ModelsUsed { asr: s.asr, embed: embed.name.clone(), llm: llm_name },
+        top: s.top,
+        explain: s.explain,
         created: assemble::now_rfc3339(),
     };
     let brief = assemble::brief(&distilled, &cx);
-    let text = brief::render(&brief, args.format);
-    match &args.output {
-        Some(path) => store::atomic_write(path, text.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?,
-        None => print!("{text}"),
-    }
-    let s = &brief.stats;
+    let st = &brief.stats;
     tracing::info!(
         "{} sentences, {} nominated, {} rewritten by the LLM ({} verified, {} rejected), \
          {} clusters; seconds {:?}",
-        s.sentences,
-        s.nominated,
-        s.llm_passages,
-        s.verified,
-        s.rejected,
-        s.clusters,
-        s.seconds
+        st.sentences,
+        st.nominated,
+        st.llm_passages,
+        st.verified,
+        st.rejected,
+        st.clusters,
+        st.seconds
     );
-    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok((brief, distilled))
+}
+
+/// "open source; AI policy" → its topics.
+pub(super) fn split_interests(text: &str) -> Vec<String> {
+    text.split([',', ';']).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
 }
 
 fn file_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
-fn read_transcript(path: &Path) -> anyhow::Result<Episode> {
+pub(super) fn read_transcript(path: &Path) -> anyhow::Result<Episode> {
     let t = parse::read(path)?;
     Ok(episode(t, file_name(path)))
 }
 
-fn audio_episode(
+pub(super) fn audio_episode(
     home: &Home,
     lazy: &mut Lazy,
     model: &str,
@@ -192,7 +229,7 @@ fn audio_episode(
     Ok(episode(t, title.unwrap_or_else(|| file_name(path))))
 }
 
-fn episode(t: Transcript, title: String) -> Episode {
+pub(super) fn episode(t: Transcript, title: String) -> Episode {
     Episode {
         title,
         source: t.source,
@@ -203,13 +240,13 @@ fn episode(t: Transcript, title: String) -> Episode {
 }
 
 /// One progress bar per long stage, drawn only on a terminal.
-struct Bars {
+pub(super) struct Bars {
     multi: MultiProgress,
     bars: RefCell<HashMap<String, ProgressBar>>,
 }
 
 impl Bars {
-    fn new() -> Bars {
+    pub(super) fn new() -> Bars {
         Bars { multi: MultiProgress::new(), bars: RefCell::new(HashMap::new()) }
     }
 }

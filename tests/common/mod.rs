@@ -3,6 +3,10 @@
 
 #![allow(dead_code)]
 
+pub mod feeds;
+pub mod httpd;
+pub mod smtp;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
