@@ -12,8 +12,9 @@ use podbrief::mail::{self, Mail};
 use podbrief::store::library::{EpisodeRow, EpisodeState, Library, MediaKind, StoredInsight};
 use podbrief::store::{self, Home};
 
+use super::brief::{make_brief, split_interests, BriefSettings};
 use super::feeds::Network;
-use super::summarize::{self, make_brief, split_interests, Bars, BriefSettings};
+use super::summarize::{self, Bars};
 use super::transcribe::{resolve_model, Lazy};
 
 #[derive(Debug, clap::Args)]
@@ -124,6 +125,7 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
         no_cache: false,
         asr: asr.as_ref().map(|(name, _)| name.clone()),
         already_sent: sent,
+        per_episode: false,
     };
     let (mut brief, distilled) = make_brief(&home, &episodes, settings, &bars)?;
     brief.title = format!("Daily brief, {}", &brief.created[..10.min(brief.created.len())]);

@@ -1,10 +1,14 @@
 //! Command-line definitions and the wiring between stages; no pipeline logic lives here.
 
+mod batch;
+mod batch_stages;
+mod brief;
 mod config;
 mod daily;
 mod embed;
 mod feeds;
 mod llm;
+mod merge;
 mod models;
 mod summarize;
 mod transcribe;
@@ -54,6 +58,10 @@ enum Command {
     /// Update the feeds, then write (and optionally mail) one brief across everything new,
     /// leaving out what earlier briefs already said.
     Daily(daily::Args),
+    /// Process whole folders or back-catalogues: overlapping stages, resumable, shardable.
+    Batch(batch::Args),
+    /// One brief from the homes of several `batch --shard` runs.
+    Merge(merge::Args),
     /// Where the config file is, and what it sets.
     #[command(subcommand)]
     Config(config::Command),
@@ -92,6 +100,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Update(args) => feeds::run_update(args),
         Command::Daily(args) => daily::run(args, threads),
         Command::Config(cmd) => config::run(cmd),
+        Command::Batch(args) => batch::run(args, threads),
+        Command::Merge(args) => merge::run(args),
     }
 }
 

@@ -9,14 +9,12 @@ use anyhow::{bail, Context};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use podbrief::asr::{Backend, DecodeOptions, DeviceSpec};
 use podbrief::audio::AudioStream;
-use podbrief::brief::{self, Brief, Format, ModelsUsed};
-use podbrief::distill::{self, assemble, Distilled, Episode, Models, Options};
-use podbrief::embed::Embedder;
-use podbrief::llm::Llm;
-use podbrief::models::{ModelStore, Registry, Role};
+use podbrief::brief::{self, Format};
+use podbrief::distill::{self, Episode, Options};
 use podbrief::store::{self, Home};
 use podbrief::transcript::{parse, Transcript};
 
+use super::brief::{make_brief, split_interests, BriefSettings};
 use super::transcribe::{resolve_model, transcribe_one, Lazy};
 
 #[derive(Debug, clap::Args)]
@@ -120,6 +118,7 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
         no_cache: args.no_cache,
         asr: used_asr.then(|| asr_name.clone()),
         already_sent: Vec::new(),
+        per_episode: false,
     };
     let (brief, _) = make_brief(&home, &episodes, settings, &bars)?;
     let text = brief::render(&brief, args.format);
@@ -129,83 +128,6 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
         None => print!("{text}"),
     }
     Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-}
-
-/// How to turn episodes into a brief; shared by `summarize` and `daily`.
-pub(super) struct BriefSettings<'a> {
-    pub device: DeviceSpec,
-    pub embed_model: Option<&'a str>,
-    pub llm_model: Option<&'a str>,
-    pub llm_passages: usize,
-    pub interests: &'a [String],
-    pub top: usize,
-    pub explain: bool,
-    pub no_cache: bool,
-    /// The speech model, when any episode was transcribed by it.
-    pub asr: Option<String>,
-    pub already_sent: Vec<Vec<f32>>,
-}
-
-/// Loads the embedding model (and the chat model when rewrites are wanted), distills the
-/// episodes and assembles the brief.
-pub(super) fn make_brief(
-    home: &Home,
-    episodes: &[Episode],
-    s: BriefSettings,
-    progress: &dyn distill::Progress,
-) -> anyhow::Result<(Brief, Distilled)> {
-    let registry = Registry::builtin()?;
-    let store = ModelStore::new(home);
-    let device = s.device.candle()?;
-    let embed = store.resolve(&registry, s.embed_model, Role::Embed)?;
-    let embedder = Embedder::load(&embed.path, &device)
-        .with_context(|| format!("loading {}", embed.path.display()))?;
-    // Without rewrites the chat model is neither needed nor required to be in the store.
-    let (mut llm, llm_name) = if s.llm_passages > 0 {
-        let m = store.resolve(&registry, s.llm_model, Role::Llm)?;
-        let template = m.spec.as_ref().and_then(|s| s.chat_template.as_deref());
-        let llm = Llm::load(&m.path, &device, 2048, template)
-            .with_context(|| format!("loading model {}", m.name))?;
-        (Some(llm), m.name)
-    } else {
-        (None, "none".to_string())
-    };
-    let opts = Options {
-        llm_passages: s.llm_passages,
-        already_sent: s.already_sent,
-        ..Options::default()
-    };
-    let cache_dir = home.root.join("llm-replies");
-    let models = Models { embedder: &embedder, llm: llm.as_mut().map(|l| (l, llm_name.as_str())) };
-    let cache = (!s.no_cache).then_some(cache_dir.as_path());
-    let distilled = distill::run(episodes, models, s.interests, &opts, cache, progress)?;
-    let cx = assemble::Context {
-        episodes,
-        interests: s.interests,
-        models: ModelsUsed { asr: s.asr, embed: embed.name.clone(), llm: llm_name },
-        top: s.top,
-        explain: s.explain,
-        created: assemble::now_rfc3339(),
-    };
-    let brief = assemble::brief(&distilled, &cx);
-    let st = &brief.stats;
-    tracing::info!(
-        "{} sentences, {} nominated, {} rewritten by the LLM ({} verified, {} rejected), \
-         {} clusters; seconds {:?}",
-        st.sentences,
-        st.nominated,
-        st.llm_passages,
-        st.verified,
-        st.rejected,
-        st.clusters,
-        st.seconds
-    );
-    Ok((brief, distilled))
-}
-
-/// "open source; AI policy" → its topics.
-pub(super) fn split_interests(text: &str) -> Vec<String> {
-    text.split([',', ';']).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
 }
 
 fn file_name(path: &Path) -> String {

@@ -120,13 +120,7 @@ pub(super) fn transcribe_one(
     let mut stream = AudioStream::open(file)?;
     let sha = store::sha256_file(file, &mut |_| {})
         .with_context(|| format!("reading {}", file.display()))?;
-    let key = transcripts::CacheKey {
-        audio_sha256: sha.clone(),
-        model: model.to_string(),
-        backend: lazy.backend.name().to_string(),
-        beam_size: opts.beam_size,
-        language: opts.language.clone(),
-    };
+    let key = cache_key(lazy, model, &sha, opts);
     if !lazy.no_cache {
         if let Some(t) = transcripts::get(home, &key) {
             tracing::info!("{}: cached transcript", file.display());
@@ -154,6 +148,27 @@ pub(super) fn transcribe_one(
         tracing::warn!("could not cache the transcript: {e}");
     }
     Ok(t)
+}
+
+fn cache_key(lazy: &Lazy, model: &str, sha: &str, opts: &DecodeOptions) -> transcripts::CacheKey {
+    transcripts::CacheKey {
+        audio_sha256: sha.to_string(),
+        model: model.to_string(),
+        backend: lazy.backend.name().to_string(),
+        beam_size: opts.beam_size,
+        language: opts.language.clone(),
+    }
+}
+
+/// Whether [`transcribe_one`] would answer from the cache (batches report reused work).
+pub(super) fn is_cached(
+    home: &Home,
+    lazy: &Lazy,
+    model: &str,
+    sha: &str,
+    opts: &DecodeOptions,
+) -> bool {
+    !lazy.no_cache && transcripts::get(home, &cache_key(lazy, model, sha, opts)).is_some()
 }
 
 fn progress_bar(duration: Option<f64>, file: &Path) -> ProgressBar {

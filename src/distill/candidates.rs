@@ -96,6 +96,23 @@ pub fn select_for_llm(noms: &[Nomination], lines: &[Line], budget: usize) -> Vec
     chosen
 }
 
+/// Each episode's `per_episode` best nominations, whatever the other episodes hold: the same
+/// choice as a run over that episode alone would make. Returned in transcript order.
+pub fn select_per_episode(noms: &[Nomination], lines: &[Line], per_episode: usize) -> Vec<usize> {
+    let mut by_episode: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for i in 0..noms.len() {
+        by_episode.entry(lines[noms[i].line].episode).or_default().push(i);
+    }
+    let mut chosen: Vec<usize> = Vec::new();
+    for (_, ids) in by_episode {
+        // A one-episode run of select_for_llm with this budget.
+        let sub: Vec<Nomination> = ids.iter().map(|&i| noms[i].clone()).collect();
+        chosen.extend(select_for_llm(&sub, lines, per_episode).into_iter().map(|j| ids[j]));
+    }
+    chosen.sort_unstable();
+    chosen
+}
+
 /// The passage as the model reads it: without ads or anything addressed to an AI, and with
 /// chat-template markers defused so transcript text can never open or close a turn.
 pub fn passage(lines: &[Line], n: &Nomination) -> String {

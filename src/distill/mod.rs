@@ -99,6 +99,10 @@ pub struct Options {
     /// first; the rest stand as said. Bounds the time of long episodes: about 9 s each for
     /// the default model on 2 cores, so 8 keep a 60-minute episode under 90 s.
     pub llm_passages: usize,
+    /// `llm_passages` applies to each episode on its own rather than to the whole run. Batches
+    /// use it: an episode's rewrites then do not depend on which other episodes share the run,
+    /// so they can be made once per episode (on any machine) and found in the cache later.
+    pub llm_per_episode: bool,
     /// Clusters merge when their claims' average cosine similarity reaches this.
     pub merge_threshold: f32,
     /// A claim must be at least this similar to its quoted span.
@@ -114,6 +118,7 @@ impl Default for Options {
         Options {
             chunk: ChunkOptions::default(),
             llm_passages: 8,
+            llm_per_episode: false,
             merge_threshold: cluster::DEFAULT_MERGE_THRESHOLD,
             min_grounding: ground::DEFAULT_MIN_GROUNDING,
             already_sent: Vec::new(),

@@ -74,7 +74,11 @@ pub fn run(
     stats.nominated = noms.len();
     let rewrites = match models.llm {
         Some((llm, name)) if opts.llm_passages > 0 => {
-            let selected = candidates::select_for_llm(&noms, &lines, opts.llm_passages);
+            let selected = if opts.llm_per_episode {
+                candidates::select_per_episode(&noms, &lines, opts.llm_passages)
+            } else {
+                candidates::select_for_llm(&noms, &lines, opts.llm_passages)
+            };
             stats.llm_passages = selected.len();
             let (rewrites, failed) =
                 candidates::rewrite(llm, name, &lines, &noms, &selected, cache, progress)?;

@@ -11,18 +11,24 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use thiserror::Error;
 
+#[path = "library_batch.rs"]
+mod batch;
 #[path = "library_encoding.rs"]
 mod encoding;
 #[path = "library_episodes.rs"]
 mod episodes;
 
+pub use batch::{shard_of, BatchItem};
 pub use encoding::{from_blob, to_blob, EpisodeState};
 pub use episodes::{EpisodeRow, MediaKind, NewEpisode, StoredInsight};
 
 /// Schema scripts, applied in order; `PRAGMA user_version` is how many have been applied.
 /// Append only: a released script never changes, since databases in the field already ran it.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_library.sql"), include_str!("migrations/0002_downloads.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_library.sql"),
+    include_str!("migrations/0002_downloads.sql"),
+    include_str!("migrations/0003_batch.sql"),
+];
 
 /// Long enough to outlast another process's write transaction (they are all short).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

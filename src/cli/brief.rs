@@ -1,0 +1,139 @@
+//! Episodes → brief, shared by `summarize`, `daily`, `batch` and `merge`: the models are loaded
+//! once and can distill several times (a batch distills each episode, then the whole set).
+
+use anyhow::Context;
+use podbrief::asr::DeviceSpec;
+use podbrief::brief::{Brief, ModelsUsed};
+use podbrief::distill::{self, assemble, Distilled, Episode, Models, Options};
+use podbrief::embed::Embedder;
+use podbrief::llm::Llm;
+use podbrief::models::{ModelStore, Registry, Role};
+use podbrief::store::Home;
+
+/// How to turn episodes into a brief; shared by every command that writes one.
+pub(super) struct BriefSettings<'a> {
+    pub device: DeviceSpec,
+    pub embed_model: Option<&'a str>,
+    pub llm_model: Option<&'a str>,
+    pub llm_passages: usize,
+    pub interests: &'a [String],
+    pub top: usize,
+    pub explain: bool,
+    pub no_cache: bool,
+    /// The speech model, when any episode was transcribed by it.
+    pub asr: Option<String>,
+    pub already_sent: Vec<Vec<f32>>,
+    /// `llm_passages` per episode rather than for the whole run (batches).
+    pub per_episode: bool,
+}
+
+/// The models a brief needs, loaded once.
+pub(super) struct BriefModels {
+    embedder: Embedder,
+    embed_name: String,
+    llm: Option<Llm>,
+    /// "none" without a chat model.
+    llm_name: String,
+}
+
+impl BriefModels {
+    /// The embedding model, and the chat model when rewrites are wanted (`llm_passages > 0`;
+    /// otherwise it is neither loaded nor required to be in the store).
+    pub fn load(
+        home: &Home,
+        device: DeviceSpec,
+        embed_model: Option<&str>,
+        llm_model: Option<&str>,
+        llm_passages: usize,
+    ) -> anyhow::Result<BriefModels> {
+        let registry = Registry::builtin()?;
+        let store = ModelStore::new(home);
+        let device = device.candle()?;
+        let embed = store.resolve(&registry, embed_model, Role::Embed)?;
+        let embedder = Embedder::load(&embed.path, &device)
+            .with_context(|| format!("loading {}", embed.path.display()))?;
+        let (llm, llm_name) = if llm_passages > 0 {
+            let m = store.resolve(&registry, llm_model, Role::Llm)?;
+            let template = m.spec.as_ref().and_then(|s| s.chat_template.as_deref());
+            let llm = Llm::load(&m.path, &device, 2048, template)
+                .with_context(|| format!("loading model {}", m.name))?;
+            (Some(llm), m.name)
+        } else {
+            (None, "none".to_string())
+        };
+        Ok(BriefModels { embedder, embed_name: embed.name, llm, llm_name })
+    }
+
+    /// Distills `episodes`, with LLM replies cached in the home unless `no_cache`.
+    pub fn distill(
+        &mut self,
+        home: &Home,
+        episodes: &[Episode],
+        interests: &[String],
+        opts: &Options,
+        no_cache: bool,
+        progress: &dyn distill::Progress,
+    ) -> anyhow::Result<Distilled> {
+        let cache_dir = home.root.join("llm-replies");
+        let name = self.llm_name.as_str();
+        let models = Models { embedder: &self.embedder, llm: self.llm.as_mut().map(|l| (l, name)) };
+        let cache = (!no_cache).then_some(cache_dir.as_path());
+        Ok(distill::run(episodes, models, interests, opts, cache, progress)?)
+    }
+
+    /// The brief of distilled episodes.
+    pub fn assemble(
+        &self,
+        d: &Distilled,
+        episodes: &[Episode],
+        s: &BriefSettings,
+        asr: Option<String>,
+    ) -> Brief {
+        let cx = assemble::Context {
+            episodes,
+            interests: s.interests,
+            models: ModelsUsed { asr, embed: self.embed_name.clone(), llm: self.llm_name.clone() },
+            top: s.top,
+            explain: s.explain,
+            created: assemble::now_rfc3339(),
+        };
+        let brief = assemble::brief(d, &cx);
+        let st = &brief.stats;
+        tracing::info!(
+            "{} sentences, {} nominated, {} rewritten by the LLM ({} verified, {} rejected), \
+             {} clusters; seconds {:?}",
+            st.sentences,
+            st.nominated,
+            st.llm_passages,
+            st.verified,
+            st.rejected,
+            st.clusters,
+            st.seconds
+        );
+        brief
+    }
+}
+
+/// Loads the models, distills the episodes and assembles the brief.
+pub(super) fn make_brief(
+    home: &Home,
+    episodes: &[Episode],
+    s: BriefSettings,
+    progress: &dyn distill::Progress,
+) -> anyhow::Result<(Brief, Distilled)> {
+    let mut models = BriefModels::load(home, s.device, s.embed_model, s.llm_model, s.llm_passages)?;
+    let opts = Options {
+        llm_passages: s.llm_passages,
+        llm_per_episode: s.per_episode,
+        already_sent: s.already_sent.clone(),
+        ..Options::default()
+    };
+    let d = models.distill(home, episodes, s.interests, &opts, s.no_cache, progress)?;
+    let brief = models.assemble(&d, episodes, &s, s.asr.clone());
+    Ok((brief, d))
+}
+
+/// "open source; AI policy" → its topics.
+pub(super) fn split_interests(text: &str) -> Vec<String> {
+    text.split([',', ';']).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+}
