@@ -4,9 +4,10 @@
 # from the store):
 #
 #   summarize  `podbrief summarize FILE` on each file in turn (the reference)
-#   stages     `podbrief batch --sequential`: models loaded once, stages one after the other
-#   batch      `podbrief batch`: models loaded once, and speech recognition of the next
-#              episode overlapping the distillation of the current one
+#   batch-1    `podbrief batch --jobs 1` (the default): models loaded once, each episode
+#              through speech recognition then distillation, on all the cores
+#   batch-2    `podbrief batch --jobs 2`: two workers with half the cores and their own models
+#              each, so one transcribes an episode while the other distills another
 #
 #   scripts/bench-batch.sh [DIR]
 #
@@ -70,15 +71,15 @@ summarize_all() {
 
 {
     summarize_all
-    run_batch stages --sequential
-    run_batch batch
+    run_batch batch-1 --jobs 1
+    run_batch batch-2 --jobs 2
 } | tee "$work/results.txt"
 
 python3 - "$work" <<'PY'
 import json, sys
 work = sys.argv[1]
 rows = [l.split() for l in open(f"{work}/results.txt")]
-hours = json.load(open(f"{work}/batch.json"))["audio_hours"]
+hours = json.load(open(f"{work}/batch-1.json"))["audio_hours"]
 base = float(rows[0][1])
 print(f"\n{hours * 60:.1f} minutes of audio")
 print("| run | wall s | peak RSS MiB | audio h per wall h | speed-up vs summarize |")
@@ -86,7 +87,7 @@ print("|---|---|---|---|---|")
 for name, wall, rss in rows:
     wall = float(wall)
     print(f"| {name} | {wall:.1f} | {rss} | {hours / (wall / 3600):.1f} | {base / wall:.2f}x |")
-for name in ("stages", "batch"):
+for name in ("batch-1", "batch-2"):
     s = json.load(open(f"{work}/{name}.json"))["seconds"]
     print(f"{name}: " + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(s.items())))
 PY

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
@@ -27,9 +27,11 @@ pub struct Args {
     /// per line) or `-` (paths on standard input).
     #[arg(required = true)]
     paths: Vec<String>,
-    /// Speech-recognition workers (each loads its own recogniser).
-    #[arg(long, default_value_t = 1)]
-    jobs: usize,
+    /// Episode workers. Each takes the next file through both stages with its own models and
+    /// `--threads`/N cores, so one transcribes while another distills. 1 by default: on 2 cores
+    /// two workers were slower (scripts/bench-batch.sh).
+    #[arg(long)]
+    jobs: Option<usize>,
     /// Skip the files this home already finished.
     #[arg(long)]
     resume: bool,
@@ -47,9 +49,6 @@ pub struct Args {
     /// Speech recognition model (registry name or folder).
     #[arg(long)]
     asr_model: Option<String>,
-    /// Run the stages one after the other (for measuring what the overlap gains).
-    #[arg(long, hide = true)]
-    sequential: bool,
 }
 
 fn parse_shard(s: &str) -> Result<(u32, u32), String> {
@@ -124,123 +123,50 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
         report.skipped_already_done = before - inputs.len();
     }
 
-    // A shard with nothing to do loads nothing.
-    let mut models = None;
-    if !inputs.is_empty() {
-        models = Some(BriefModels::load(
-            &home,
-            args.out.device,
-            args.out.embed_model.as_deref(),
-            args.out.llm_model.as_deref(),
-            args.out.llm_passages,
-        )?);
-    }
     let opts = Options {
         llm_passages: args.out.llm_passages,
         llm_per_episode: true,
         ..Options::default()
     };
     let bars = StageBars::new(inputs.len() as u64);
-    let decode = DecodeOptions { threads, ..DecodeOptions::default() };
-    let speech = Speech {
+    let (jobs, per_job) = split_threads(&args, threads);
+    let decode = DecodeOptions { threads: per_job, ..DecodeOptions::default() };
+    let shared = Shared {
         home: home.clone(),
-        model: args.asr_model.clone(),
-        device: args.out.device,
-        threads,
-        decode,
+        out: &args.out,
+        opts,
+        speech: Speech {
+            home: home.clone(),
+            model: args.asr_model.clone(),
+            device: args.out.device,
+            threads: per_job,
+            decode,
+        },
+        bars: &bars,
+        queue: Mutex::new(inputs.into_iter().collect::<VecDeque<Input>>()),
+        report: Mutex::new(report),
     };
-    let mut distill_one = |p: Prepared, report: &mut Report| -> anyhow::Result<()> {
-        bars.asr.inc(1);
-        let t = Instant::now();
-        let path = p.input.path.display().to_string();
-        let outcome = match (p.input.key, p.result) {
-            (Ok(key), Ok((episode, asr_model, reused))) => {
-                let Some(models) = models.as_mut() else { bail!("models not loaded") };
-                let result = models
-                    .distill(&home, std::slice::from_ref(&episode), &[], &opts, false, &Quiet)
-                    .and_then(|_| save_transcript(&home, &key, &episode));
-                match result {
-                    Ok(rel) => {
-                        report.processed += 1;
-                        report.reused_transcripts += usize::from(reused);
-                        report.audio_hours += episode.duration / 3600.0;
-                        Ok((key, episode, asr_model, reused, rel))
-                    }
-                    Err(e) => Err((Some(key), super::chain(&e))),
-                }
-            }
-            (Ok(key), Err(e)) => Err((Some(key), super::chain(&e))),
-            (Err(e), _) => Err((None, e)),
-        };
-        let distill_seconds = t.elapsed().as_secs_f64();
-        let item = match outcome {
-            Ok((key, episode, asr_model, reused, rel)) => BatchItem {
-                key,
-                path: path.clone(),
-                title: episode.title.clone(),
-                error: None,
-                transcript: Some(rel),
-                asr_model,
-                duration: episode.duration,
-                reused,
-                asr_seconds: p.asr_seconds,
-                distill_seconds,
-                runs: 0,
-            },
-            Err((key, error)) => {
-                eprintln!("error: {path}: {error}");
-                report.failed.push(Failure { path: path.clone(), error: error.clone() });
-                BatchItem {
-                    key: key.unwrap_or_else(|| format!("path:{path}")),
-                    path: path.clone(),
-                    title: path.clone(),
-                    error: Some(error),
-                    transcript: None,
-                    asr_model: None,
-                    duration: 0.0,
-                    reused: false,
-                    asr_seconds: p.asr_seconds,
-                    distill_seconds,
-                    runs: 0,
-                }
-            }
-        };
-        *report.seconds.entry("asr".into()).or_default() += p.asr_seconds;
-        *report.seconds.entry("distill".into()).or_default() += distill_seconds;
-        library.record_batch_item(&item)?;
-        bars.distill.inc(1);
-        Ok(())
-    };
-
-    let queue = Arc::new(Mutex::new(inputs.into_iter().collect::<VecDeque<Input>>()));
-    if args.sequential {
-        let mut worker = speech.worker();
-        while let Some(input) = pop(&queue) {
-            distill_one(worker.prepare(input), &mut report)?;
+    // Episode workers, each with its own share of the cores (its own rayon pool, which
+    // candle's and gemm's parallel loops run in) and its own models, loaded at its first
+    // episode. While one worker transcribes an episode another distills the one before: the
+    // stages overlap without two of them fighting over the same cores, which on a small
+    // machine costs more than it gains (measured: see the README).
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| {
+                let shared = &shared;
+                scope.spawn(move || -> anyhow::Result<()> {
+                    let pool = rayon::ThreadPoolBuilder::new().num_threads(per_job).build()?;
+                    pool.install(|| shared.work())
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().map_err(|_| anyhow::anyhow!("a batch worker panicked"))??;
         }
-    } else {
-        // A bounded hand-over: at most `jobs` transcripts wait for the distiller, so memory
-        // stays flat however many files there are.
-        let (tx, rx) = mpsc::sync_channel::<Prepared>(args.jobs.max(1));
-        std::thread::scope(|scope| -> anyhow::Result<()> {
-            for _ in 0..args.jobs.max(1) {
-                let (tx, queue, speech) = (tx.clone(), Arc::clone(&queue), &speech);
-                scope.spawn(move || {
-                    let mut worker = speech.worker();
-                    while let Some(input) = pop(&queue) {
-                        if tx.send(worker.prepare(input)).is_err() {
-                            break;
-                        }
-                    }
-                });
-            }
-            drop(tx);
-            for prepared in rx {
-                distill_one(prepared, &mut report)?;
-            }
-            Ok(())
-        })?;
-    }
+        Ok(())
+    })?;
+    let mut report = shared.report.into_inner().map_err(|_| anyhow::anyhow!("report lock"))?;
     bars.finish();
 
     let wall = start.elapsed().as_secs_f64();
@@ -263,10 +189,131 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     if args.brief {
-        drop(models);
         write_brief_of_homes(&home, std::slice::from_ref(&home.root), &args.out)?;
     }
-    Ok(if report.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    // 3, not 1: the run finished and recorded what failed, which a scheduler should not retry.
+    Ok(if report.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) })
+}
+
+/// Workers and threads per worker: `--jobs` (default 1) share the threads evenly.
+fn split_threads(args: &Args, threads: usize) -> (usize, usize) {
+    let threads = threads.max(1);
+    let jobs = args.jobs.unwrap_or(1).clamp(1, threads);
+    (jobs, (threads / jobs).max(1))
+}
+
+/// What the workers share: settings, the queue of inputs, the bars and the report.
+struct Shared<'a> {
+    home: Home,
+    out: &'a BriefArgs,
+    opts: Options,
+    speech: Speech,
+    bars: &'a StageBars,
+    queue: Mutex<VecDeque<Input>>,
+    report: Mutex<Report>,
+}
+
+impl Shared<'_> {
+    /// One worker: takes inputs until none are left, each through both stages.
+    fn work(&self) -> anyhow::Result<()> {
+        let library = Library::open(&self.home.library_db())?;
+        let mut speech = self.speech.worker();
+        let mut models: Option<BriefModels> = None;
+        while let Some(input) = pop(&self.queue) {
+            let prepared = speech.prepare(input);
+            self.bars.asr.inc(1);
+            let t = Instant::now();
+            let item = self.distill(prepared, &mut models);
+            let (mut item, report_line) = item;
+            item.distill_seconds = t.elapsed().as_secs_f64();
+            library.record_batch_item(&item)?;
+            let mut report = self.report.lock().map_err(|_| anyhow::anyhow!("report lock"))?;
+            *report.seconds.entry("asr".into()).or_default() += item.asr_seconds;
+            *report.seconds.entry("distill".into()).or_default() += item.distill_seconds;
+            match report_line {
+                Ok(reused) => {
+                    report.processed += 1;
+                    report.reused_transcripts += usize::from(reused);
+                    report.audio_hours += item.duration / 3600.0;
+                }
+                Err(error) => {
+                    eprintln!("error: {}: {error}", item.path);
+                    report.failed.push(Failure { path: item.path.clone(), error });
+                }
+            }
+            self.bars.distill.inc(1);
+        }
+        Ok(())
+    }
+
+    /// The distill stage of one prepared input, as the item to record (distill seconds unset)
+    /// and, for the report, whether its transcript was reused, or its error.
+    fn distill(
+        &self,
+        p: Prepared,
+        models: &mut Option<BriefModels>,
+    ) -> (BatchItem, Result<bool, String>) {
+        let path = p.input.path.display().to_string();
+        let mut item = BatchItem {
+            key: format!("path:{path}"),
+            path: path.clone(),
+            title: path.clone(),
+            error: None,
+            transcript: None,
+            asr_model: None,
+            duration: 0.0,
+            reused: false,
+            asr_seconds: p.asr_seconds,
+            distill_seconds: 0.0,
+            runs: 0,
+        };
+        let result = match (p.input.key, p.result) {
+            (Ok(key), Ok((episode, asr_model, reused))) => {
+                item.key = key.clone();
+                item.title = episode.title.clone();
+                item.duration = episode.duration;
+                item.asr_model = asr_model;
+                item.reused = reused;
+                self.distill_episode(models, &key, &episode).map(|rel| {
+                    item.transcript = Some(rel);
+                    reused
+                })
+            }
+            (Ok(key), Err(e)) => {
+                item.key = key;
+                Err(e)
+            }
+            (Err(e), _) => Err(anyhow::anyhow!("{e}")),
+        };
+        let result = result.map_err(|e| super::chain(&e));
+        if let Err(e) = &result {
+            item.error = Some(e.clone());
+            item.duration = 0.0;
+            item.transcript = None;
+        }
+        (item, result)
+    }
+
+    fn distill_episode(
+        &self,
+        models: &mut Option<BriefModels>,
+        key: &str,
+        episode: &podbrief::distill::Episode,
+    ) -> anyhow::Result<String> {
+        if models.is_none() {
+            let o = self.out;
+            *models = Some(BriefModels::load(
+                &self.home,
+                o.device,
+                o.embed_model.as_deref(),
+                o.llm_model.as_deref(),
+                o.llm_passages,
+            )?);
+        }
+        let Some(m) = models.as_mut() else { bail!("models not loaded") };
+        m.distill(&self.home, std::slice::from_ref(episode), &[], &self.opts, false, &Quiet)?;
+        save_transcript(&self.home, key, episode)
+    }
 }
 
 fn pop(queue: &Mutex<VecDeque<Input>>) -> Option<Input> {
