@@ -5,14 +5,14 @@
 #   scripts/build-cuda.sh
 #
 # Toolkit: nvcc on PATH, else /usr/local/cuda, else the NVIDIA CUDA packages from PyPI
-# (nvidia-cuda-nvcc-cu12, -runtime, -nvrtc, cublas, curand: no root, no system packages),
-# installed into a venv under ~/.cache/podbrief/cuda and assembled into one CUDA_ROOT there.
+# (CUDA 13: nvidia-cuda-nvcc, -runtime, -cccl, -nvrtc, nvidia-cublas, nvidia-curand: no root,
+# no system packages), installed into a venv under ~/.cache/podbrief/cuda.
 # Running the binary needs the NVIDIA driver (libcuda) and, with the PyPI toolkit, the library
 # path this script prints at the end.
 #
-# Env: BUILD_ONLY=1 (skip the runtime libraries: enough to compile), CUDA_COMPUTE_CAP (default: the first GPU's, from nvidia-smi, else 90 = H100/H200; 80 is
-# A100, 89 L4/L40/RTX 40xx), CUDA_PIP_VERSION (12.4.*, the toolkit from PyPI; its PTX must not be
-# newer than the driver), CUDA_CACHE (~/.cache/podbrief/cuda).
+# Env: CUDA_COMPUTE_CAP (default: the first GPU's, from nvidia-smi, else 90 = H100/H200; 80 is
+# A100, 89 L4/L40/RTX 40xx), CUDA_PIP_VERSION (13.0.*: the toolkit from PyPI, in a version
+# cudarc knows; the driver must run CUDA 13 code, 580 or newer), CUDA_CACHE (~/.cache/podbrief/cuda).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,34 +26,47 @@ elif [ -x /usr/local/cuda/bin/nvcc ]; then
     export PATH="/usr/local/cuda/bin:$PATH" CUDA_ROOT=/usr/local/cuda
     echo "build-cuda: using /usr/local/cuda"
 else
-    version="${CUDA_PIP_VERSION:-12.4.*}"
-    root="$cache/root"
-    if [ ! -x "$root/bin/nvcc" ]; then
+    # CUDA 13 is the first whose PyPI packages carry nvcc itself (the -cu12 ones have only
+    # ptxas); they all unpack into one tree, site-packages/nvidia/cu13, laid out as
+    # /usr/local/cuda is, which serves as CUDA_ROOT as it is.
+    version="${CUDA_PIP_VERSION:-13.0.*}"
+    if [ ! -x "$cache/venv/bin/python" ] || ! "$cache/venv/bin/python" -c 'import nvidia' 2>/dev/null \
+        || [ ! -x "$(ls -d "$cache"/venv/lib/python3*/site-packages/nvidia/cu13 2>/dev/null)/bin/nvcc" ]; then
         echo "build-cuda: no CUDA toolkit here; installing CUDA $version from PyPI into $cache"
         python3 -m venv "$cache/venv"
-        # cuBLAS and cuRAND are only loaded when the binary runs; BUILD_ONLY=1 skips them.
-        runtime=("nvidia-cuda-nvrtc-cu12==$version" "nvidia-cublas-cu12" "nvidia-curand-cu12")
-        [ "${BUILD_ONLY:-0}" = 1 ] && runtime=()
-        "$cache/venv/bin/pip" install --quiet \
-            "nvidia-cuda-nvcc-cu12==$version" "nvidia-cuda-runtime-cu12==$version" "${runtime[@]}"
-        site="$("$cache/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-        rm -rf "$root" && mkdir -p "$root/bin" "$root/include" "$root/lib64"
-        # One toolkit tree out of the per-component wheels, laid out as /usr/local/cuda is.
-        for pkg in "$site"/nvidia/*/; do
-            for sub in bin include lib; do
-                [ -d "$pkg$sub" ] || continue
-                dest="$root/$sub"; [ "$sub" = lib ] && dest="$root/lib64"
-                for f in "$pkg$sub"/*; do ln -sfn "$f" "$dest/$(basename "$f")"; done
-            done
-        done
-        ln -sfn "$site/nvidia/cuda_nvcc/nvvm" "$root/nvvm"
-        # The wheels ship versioned sonames only; the linker and cudarc also look for the bare names.
-        for so in "$root"/lib64/lib*.so.*; do
-            base="${so%%.so.*}.so"; [ -e "$base" ] || ln -sfn "$so" "$base"
-        done
+        # Every part pinned to one release: nvcc's dependencies (nvvm, crt) would otherwise come
+        # newer than its ptxas, which then refuses their PTX.
+        "$cache/venv/bin/pip" install --quiet "nvidia-cuda-nvcc==$version" \
+            "nvidia-nvvm==$version" "nvidia-cuda-crt==$version" "nvidia-cuda-runtime==$version" \
+            "nvidia-cuda-cccl==$version" "nvidia-cuda-nvrtc==$version" "nvidia-cublas==$version" \
+            nvidia-curand
+    fi
+    root="$(ls -d "$cache"/venv/lib/python3*/site-packages/nvidia/cu13)"
+    # The wheels ship versioned sonames only; the linker and cudarc also look for bare names.
+    for so in "$root"/lib/lib*.so.*; do
+        base="${so%%.so.*}.so"; [ -e "$base" ] || ln -sfn "$so" "$base"
+    done
+    # The binary links against libcuda, which only the NVIDIA driver installs. On a build
+    # machine without a driver, link against a stub with the driver's soname and every entry
+    # point cuda.h declares (as NVIDIA's toolkit stubs do). It goes in lib64/, a folder the
+    # kernels' build gives the linker but that is not on the run-time library path (lib/ is),
+    # so at run time the driver's libcuda.so.1 is the one loaded.
+    [ -L "$root/lib64" ] && rm "$root/lib64"
+    mkdir -p "$root/lib64"
+    if ! ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1 '; then
+        python3 - "$root/include/cuda.h" >"$root/lib64/libcuda-stub.c" <<'PY'
+import re, sys
+h = open(sys.argv[1]).read()
+names = set(re.findall(r"CUDAAPI\s+(cu[A-Za-z0-9_]+)\s*\(", h))
+names |= set(re.findall(r"#define\s+cu[A-Za-z0-9_]+\s+(cu[A-Za-z0-9_]+)\b", h))
+for n in sorted(names):
+    print(f"void {n}(void) {{}}")
+PY
+        cc -shared -fPIC -Wl,-soname,libcuda.so.1 -o "$root/lib64/libcuda.so" "$root/lib64/libcuda-stub.c"
+        echo "build-cuda: no NVIDIA driver here; linking against a libcuda stub"
     fi
     export CUDA_ROOT="$root" CUDA_PATH="$root" PATH="$root/bin:$PATH"
-    libs="$root/lib64"
+    libs="$root/lib"
 fi
 
 if [ -z "${CUDA_COMPUTE_CAP:-}" ]; then

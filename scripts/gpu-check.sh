@@ -21,6 +21,9 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 export PODBRIEF_HOME="$work/home"
 export PODBRIEF_MODELS="${PODBRIEF_MODELS:-$HOME/.cache/podbrief/models}"
+# The CUDA libraries of a PyPI toolkit (scripts/build-cuda.sh) when there is no system one.
+cu13="$(ls -d "${CUDA_CACHE:-$HOME/.cache/podbrief/cuda}"/venv/lib/python3*/site-packages/nvidia/cu13 2>/dev/null || true)"
+[ -n "$cu13" ] && export LD_LIBRARY_PATH="$cu13/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 out="${OUT:+$OUT/gpu-check.txt}"
 out="${out:-/dev/stdout}"
 say() { echo "$*" | tee -a "$work/summary.txt"; }
