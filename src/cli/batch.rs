@@ -1,7 +1,7 @@
-//! `podbrief batch PATH…`: every episode under the paths, through two overlapping stages (speech
-//! recognition in worker threads, distillation on this one), each model loaded once; resumable
-//! from the library, shardable across machines, with a report. `podbrief merge` is in
-//! `merge.rs`.
+//! `podbrief batch PATH…`: every episode under the paths, each through speech recognition and
+//! distillation by one of `--jobs` workers (their stages overlap when there are several), with
+//! each worker's models loaded once; resumable from the library, shardable across machines,
+//! with a report. `podbrief merge` is in `merge.rs`.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;

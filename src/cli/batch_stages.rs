@@ -1,5 +1,5 @@
 //! The stages of `podbrief batch` and what they hand each other: finding and hashing the
-//! inputs, speech recognition (one recogniser per worker thread), saving transcripts for
+//! inputs, speech recognition (one recogniser per worker), saving transcripts for
 //! `merge`, and the progress bars.
 
 use std::path::{Path, PathBuf};

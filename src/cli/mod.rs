@@ -58,7 +58,7 @@ enum Command {
     /// Update the feeds, then write (and optionally mail) one brief across everything new,
     /// leaving out what earlier briefs already said.
     Daily(daily::Args),
-    /// Process whole folders or back-catalogues: overlapping stages, resumable, shardable.
+    /// Process whole folders or back-catalogues: models loaded once, resumable, shardable.
     Batch(batch::Args),
     /// One brief from the homes of several `batch --shard` runs.
     Merge(merge::Args),
