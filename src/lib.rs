@@ -21,3 +21,18 @@ pub mod mail;
 pub mod models;
 pub mod store;
 pub mod transcript;
+
+/// An error and its causes on one line, `error: cause: cause`, leaving out a cause whose text an
+/// earlier part already carries (many errors repeat their source in their own message).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(e);
+    while let Some(cause) = next {
+        let s = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        next = cause.source();
+    }
+    parts.join(": ")
+}

@@ -73,7 +73,8 @@ pub fn send(smtp: &SmtpConfig, mail: &Mail) -> Result<(), MailError> {
         let password = smtp.password.clone().unwrap_or_default();
         builder = builder.credentials(Credentials::new(user.to_string(), password));
     }
-    builder.build().send(&message).map_err(|e| send_err(&error_chain(&e)))?;
+    // lettre's top-level message is often just "Connection error"; the causes say which.
+    builder.build().send(&message).map_err(|e| send_err(&crate::error_chain(&e)))?;
     Ok(())
 }
 
@@ -91,20 +92,6 @@ fn mailbox(which: &'static str, address: &str) -> Result<Mailbox, MailError> {
         address: address.to_string(),
         reason: e.to_string(),
     })
-}
-
-/// lettre's top-level message is often just "Connection error"; the causes say which.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out = format!("{out}: {text}");
-        }
-        source = s.source();
-    }
-    out
 }
 
 #[cfg(test)]

@@ -107,14 +107,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// An error and its causes on one line.
 pub fn chain(e: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for cause in e.chain() {
-        let s = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&s)) {
-            parts.push(s);
-        }
-    }
-    parts.join(": ")
+    podbrief::error_chain(e.as_ref())
 }
 
 /// An argument that may be `-` for standard input. Input that is not UTF-8 is refused with

@@ -243,7 +243,9 @@ impl Client {
                         reason: r.status_text().to_string(),
                     })
                 }
-                Err(ureq::Error::Transport(t)) => return Err(self.transport_error(&current, &t)),
+                Err(ureq::Error::Transport(t)) => {
+                    return Err(transport(&current, &crate::error_chain(&t)))
+                }
             };
             if !(300..400).contains(&resp.status()) || resp.status() == 304 {
                 return Ok((resp, current));
@@ -287,19 +289,6 @@ impl Client {
             }
         }
         Ok(parsed)
-    }
-
-    fn transport_error(&self, url: &Url, t: &ureq::Transport) -> FetchError {
-        let mut message = t.to_string();
-        let mut source = std::error::Error::source(t);
-        while let Some(s) = source {
-            let s_text = s.to_string();
-            if !message.contains(&s_text) {
-                message = format!("{message}: {s_text}");
-            }
-            source = s.source();
-        }
-        transport(url, &message)
     }
 }
 
