@@ -4,13 +4,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use podbrief::asr::{Backend, DecodeOptions, DeviceSpec};
 use podbrief::brief::{self, Format};
 use podbrief::distill::{assemble, Distilled, Episode};
 use podbrief::mail::{self, Mail};
 use podbrief::store::library::{EpisodeRow, EpisodeState, Library, MediaKind, StoredInsight};
-use podbrief::store::{self, Home};
+use podbrief::store::Home;
 
 use super::brief::{make_brief, split_interests, BriefSettings};
 use super::feeds::Network;
@@ -139,11 +139,7 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
         Format::Html => brief::render_email(&brief),
         other => brief::render(&brief, other),
     };
-    match &args.output {
-        Some(path) => store::atomic_write(path, body.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?,
-        None => print!("{body}"),
-    }
+    super::write_output(args.output.as_deref(), &body)?;
     if let Some(to) = &args.mail_to {
         let subject = format!("{} ({} insights)", brief.title, brief.brief.len());
         let html = brief::render_email(&brief);

@@ -12,7 +12,7 @@ use podbrief::feed::fetch::{Client, Limits};
 use podbrief::feed::update::{self, DownloadReport, FeedReport, Settings};
 use podbrief::feed::{read_opml, write_opml, OpmlFeed};
 use podbrief::store::library::{EpisodeRow, EpisodeState, Library, MediaKind};
-use podbrief::store::{self, Home};
+use podbrief::store::Home;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -116,11 +116,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 .map(|f| OpmlFeed { title: f.title.unwrap_or_else(|| f.url.clone()), url: f.url })
                 .collect();
             let text = write_opml(&feeds);
-            match file {
-                Some(path) => store::atomic_write(&path, text.as_bytes())
-                    .with_context(|| format!("writing {}", path.display()))?,
-                None => print!("{text}"),
-            }
+            super::write_output(file.as_deref(), &text)?;
         }
     }
     Ok(ExitCode::SUCCESS)

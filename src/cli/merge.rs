@@ -122,11 +122,7 @@ pub(super) fn write_brief_of_homes(
     };
     let (brief, _) = make_brief(home, &episodes, settings, &Bars::new())?;
     let text = brief::render(&brief, out.format);
-    match &out.output {
-        Some(path) => store::atomic_write(path, text.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?,
-        None => print!("{text}"),
-    }
+    super::write_output(out.output.as_deref(), &text)?;
     Ok(())
 }
 

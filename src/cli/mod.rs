@@ -110,6 +110,19 @@ pub fn chain(e: &anyhow::Error) -> String {
     podbrief::error_chain(e.as_ref())
 }
 
+/// Writes a command's result to `path` (atomically: never a half-written file) or, without one,
+/// to standard output.
+pub fn write_output(path: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {
+    match path {
+        Some(path) => podbrief::store::atomic_write(path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display())),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
 /// An argument that may be `-` for standard input. Input that is not UTF-8 is refused with
 /// its position rather than silently patched.
 pub fn read_arg_or_stdin(arg: &str) -> anyhow::Result<String> {

@@ -5,13 +5,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use podbrief::asr::{Backend, DecodeOptions, DeviceSpec};
 use podbrief::audio::AudioStream;
 use podbrief::brief::{self, Format};
 use podbrief::distill::{self, Episode, Options};
-use podbrief::store::{self, Home};
+use podbrief::store::Home;
 use podbrief::transcript::{parse, Transcript};
 
 use super::brief::{make_brief, split_interests, BriefSettings};
@@ -122,11 +122,7 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     };
     let (brief, _) = make_brief(&home, &episodes, settings, &bars)?;
     let text = brief::render(&brief, args.format);
-    match &args.output {
-        Some(path) => store::atomic_write(path, text.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?,
-        None => print!("{text}"),
-    }
+    super::write_output(args.output.as_deref(), &text)?;
     Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
