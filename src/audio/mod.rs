@@ -8,6 +8,10 @@
 //! Sample index `i` of the output is at time `i / 16000` s in the source: the
 //! resampler's delay is compensated, so downstream timestamps can be trusted.
 
+/// File extensions of the audio formats podcasts come in (for finding episodes in folders and
+/// naming downloads; decoding itself probes the content).
+pub const EXTENSIONS: &[&str] = &["mp3", "m4a", "mp4", "aac", "ogg", "oga", "opus", "flac", "wav"];
+
 mod decode;
 mod error;
 mod mp4_edit;

@@ -8,15 +8,14 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use podbrief::asr::{Backend, DecodeOptions, DeviceSpec};
+use podbrief::audio::EXTENSIONS as AUDIO;
 use podbrief::distill::Episode;
 use podbrief::store::{self, Home};
+use podbrief::transcript::parse::EXTENSIONS as TRANSCRIPTS;
 use podbrief::transcript::{self, Transcript};
 
 use super::summarize;
 use super::transcribe::{is_cached, resolve_model, Lazy};
-
-const AUDIO: &[&str] = &["mp3", "m4a", "mp4", "aac", "ogg", "oga", "opus", "flac", "wav"];
-const TRANSCRIPTS: &[&str] = &["srt", "vtt", "json", "txt"];
 
 /// One input, hashed: its identity is its content, so shards and resumes agree on every machine.
 pub(super) struct Input {

@@ -59,8 +59,6 @@ pub struct Args {
     llm_passages: usize,
 }
 
-const TRANSCRIPT_EXTENSIONS: &[&str] = &["srt", "vtt", "json", "txt"];
-
 pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     let home = Home::from_env();
     let bars = Bars::new();
@@ -82,7 +80,7 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
         let is_transcript = file
             .extension()
             .and_then(|e| e.to_str())
-            .is_some_and(|e| TRANSCRIPT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+            .is_some_and(|e| parse::EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
         let result = if is_transcript {
             read_transcript(file)
         } else {

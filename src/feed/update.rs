@@ -327,8 +327,9 @@ fn report_of(
 /// guess only affects the name).
 fn audio_extension(url: &str) -> &'static str {
     let path = url::Url::parse(url).map(|u| u.path().to_ascii_lowercase()).unwrap_or_default();
-    ["mp3", "m4a", "mp4", "aac", "ogg", "oga", "opus", "flac", "wav"]
-        .into_iter()
+    crate::audio::EXTENSIONS
+        .iter()
+        .copied()
         .find(|ext| path.ends_with(&format!(".{ext}")))
         .unwrap_or("audio")
 }

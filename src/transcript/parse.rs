@@ -16,6 +16,9 @@ pub enum ParseError {
     Invalid { path: String, reason: String },
 }
 
+/// File extensions read as transcripts rather than audio.
+pub const EXTENSIONS: &[&str] = &["srt", "vtt", "json", "txt"];
+
 /// Speaking rate used to give plain text (which has no times) approximate timestamps.
 pub const PLAIN_TEXT_WPM: f64 = 150.0;
 
