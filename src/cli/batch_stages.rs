@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use podbrief::asr::{Backend, DecodeOptions, DeviceSpec};
+use podbrief::asr::{DecodeOptions, DeviceSpec};
 use podbrief::audio::EXTENSIONS as AUDIO;
 use podbrief::distill::Episode;
 use podbrief::store::{self, Home};
@@ -15,7 +15,7 @@ use podbrief::transcript::parse::EXTENSIONS as TRANSCRIPTS;
 use podbrief::transcript::{self, Transcript};
 
 use super::summarize;
-use super::transcribe::{is_cached, resolve_model, Lazy};
+use super::transcribe::{candle_recogniser, is_cached, Lazy};
 
 /// One input, hashed: its identity is its content, so shards and resumes agree on every machine.
 pub(super) struct Input {
@@ -88,16 +88,8 @@ impl Worker<'_> {
         } else {
             let s = self.speech;
             if self.asr.is_none() {
-                let (name, dir) = resolve_model(&s.home, s.model.as_deref())?;
-                let lazy = Lazy {
-                    backend: Backend::Candle,
-                    device: s.device,
-                    no_cache: false,
-                    dir,
-                    threads: s.threads,
-                    loaded: None,
-                };
-                self.asr = Some((name, lazy));
+                let model = s.model.as_deref();
+                self.asr = Some(candle_recogniser(&s.home, model, s.device, s.threads, false)?);
             }
             let Some((name, lazy)) = self.asr.as_mut() else { bail!("speech model not loaded") };
             let reused = is_cached(&s.home, lazy, name, key, &s.decode);

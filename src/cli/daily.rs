@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use podbrief::asr::{Backend, DecodeOptions, DeviceSpec};
+use podbrief::asr::{DecodeOptions, DeviceSpec};
 use podbrief::brief::{self, Format};
 use podbrief::distill::{assemble, Distilled, Episode};
 use podbrief::mail::{self, Mail};
@@ -15,7 +15,7 @@ use podbrief::store::Home;
 use super::brief::{make_brief, split_interests, BriefSettings};
 use super::feeds::Network;
 use super::summarize::{self, Bars};
-use super::transcribe::{resolve_model, Lazy};
+use super::transcribe::{candle_recogniser, Lazy};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -175,16 +175,8 @@ fn episode_of(
         MediaKind::Transcript => summarize::read_transcript(path)?,
         MediaKind::Audio => {
             if asr.is_none() {
-                let (name, dir) = resolve_model(home, config.models.asr.as_deref())?;
-                let lazy = Lazy {
-                    backend: Backend::Candle,
-                    device: args.device,
-                    no_cache: false,
-                    dir,
-                    threads,
-                    loaded: None,
-                };
-                *asr = Some((name, lazy));
+                let model = config.models.asr.as_deref();
+                *asr = Some(candle_recogniser(home, model, args.device, threads, false)?);
             }
             let Some((name, lazy)) = asr.as_mut() else { bail!("speech model not loaded") };
             summarize::audio_episode(home, lazy, name, path, decode)?

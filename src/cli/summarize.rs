@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use podbrief::asr::{Backend, DecodeOptions, DeviceSpec};
+use podbrief::asr::{DecodeOptions, DeviceSpec};
 use podbrief::audio::AudioStream;
 use podbrief::brief::{self, Format};
 use podbrief::distill::{self, Episode, Options};
@@ -15,7 +15,7 @@ use podbrief::store::Home;
 use podbrief::transcript::{parse, Transcript};
 
 use super::brief::{make_brief, split_interests, BriefSettings};
-use super::transcribe::{resolve_model, transcribe_one, Lazy};
+use super::transcribe::{candle_recogniser, transcribe_one, Lazy};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -63,15 +63,8 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     let home = Home::from_env();
     let bars = Bars::new();
 
-    let (asr_name, asr_dir) = resolve_model(&home, args.asr_model.as_deref())?;
-    let mut lazy = Lazy {
-        backend: Backend::Candle,
-        device: args.device,
-        no_cache: args.no_cache,
-        dir: asr_dir,
-        threads,
-        loaded: None,
-    };
+    let (asr_name, mut lazy) =
+        candle_recogniser(&home, args.asr_model.as_deref(), args.device, threads, args.no_cache)?;
     let decode = DecodeOptions { threads, ..DecodeOptions::default() };
     let mut episodes = Vec::new();
     let mut failures = 0;

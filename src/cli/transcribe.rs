@@ -109,6 +109,20 @@ pub(super) fn resolve_model(home: &Home, model: Option<&str>) -> anyhow::Result<
     Ok((r.name, r.path))
 }
 
+/// The candle recogniser for `model` (the default when `None`), resolved in the store now and
+/// loaded on first use; with its registry name.
+pub(super) fn candle_recogniser(
+    home: &Home,
+    model: Option<&str>,
+    device: DeviceSpec,
+    threads: usize,
+    no_cache: bool,
+) -> anyhow::Result<(String, Lazy)> {
+    let (name, dir) = resolve_model(home, model)?;
+    let lazy = Lazy { backend: Backend::Candle, device, no_cache, dir, threads, loaded: None };
+    Ok((name, lazy))
+}
+
 pub(super) fn transcribe_one(
     home: &Home,
     lazy: &mut Lazy,
