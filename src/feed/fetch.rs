@@ -96,6 +96,11 @@ impl Client {
         Client { agent, limits }
     }
 
+    /// The limits this client enforces.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
     /// GETs a feed, sending back `etag` and `last_modified` so an unchanged feed costs a 304.
     pub fn get_feed(
         &self,

@@ -94,8 +94,13 @@ pub fn is_fetchable(url: &str) -> bool {
 
 /// Parses an RSS 2.0 or Atom feed (feed-rs also reads RSS 1.0 and JSON Feed).
 pub fn parse(bytes: &[u8]) -> Result<Feed, FeedError> {
-    if bytes.len() > MAX_FEED_BYTES {
-        return Err(FeedError::TooLarge { size: bytes.len(), limit: MAX_FEED_BYTES });
+    parse_with_limit(bytes, MAX_FEED_BYTES)
+}
+
+/// [`parse`] with another size limit: the one the user configured for fetched feeds.
+pub fn parse_with_limit(bytes: &[u8], limit: usize) -> Result<Feed, FeedError> {
+    if bytes.len() > limit {
+        return Err(FeedError::TooLarge { size: bytes.len(), limit });
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(FeedError::Empty);

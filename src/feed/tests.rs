@@ -198,6 +198,16 @@ fn oversize_input_is_refused_before_parsing() {
 }
 
 #[test]
+fn a_configured_limit_above_the_default_admits_a_bigger_feed() {
+    let mut doc = b"<rss version=\"2.0\"><channel><title>Big</title><!--".to_vec();
+    doc.resize(MAX_FEED_BYTES + 10, b' ');
+    doc.extend_from_slice(b"--></channel></rss>");
+    assert!(matches!(parse(&doc), Err(FeedError::TooLarge { .. })));
+    let feed = parse_with_limit(&doc, 2 * MAX_FEED_BYTES).unwrap();
+    assert_eq!(feed.title, "Big");
+}
+
+#[test]
 fn empty_input_is_an_error() {
     for empty in ["", "  \n\t "] {
         let err = parse(empty.as_bytes()).expect_err("empty");

@@ -78,8 +78,7 @@ pub fn add(
         FeedFetch::Fetched { bytes, etag, last_modified } => (bytes, etag, last_modified),
         FeedFetch::NotModified => (Vec::new(), None, None),
     };
-    let feed = super::parse(&bytes)
-        .map_err(|source| UpdateError::Parse { url: url.to_string(), source })?;
+    let feed = parse(client, url, &bytes)?;
     let id = library.add_feed(url, Some(feed.title.as_str()).filter(|t| !t.is_empty()))?;
     let report = apply(library, id, url, &feed, Some(settings.new_feed_episodes))?;
     library.set_feed_cache(id, etag.as_deref(), last_modified.as_deref())?;
@@ -132,14 +131,21 @@ fn refresh(library: &Library, client: &Client, row: &FeedRow) -> Result<FeedRepo
             error: None,
         });
     };
-    let feed = super::parse(&bytes)
-        .map_err(|source| UpdateError::Parse { url: row.url.clone(), source })?;
+    let feed = parse(client, &row.url, &bytes)?;
     let report = apply(library, row.id, &row.url, &feed, None)?;
     // Validators are stored only after the episodes are, so a failure here refetches in full.
     library.set_feed_cache(row.id, etag.as_deref(), last_modified.as_deref())?;
     let title = Some(feed.title.as_str()).filter(|t| !t.is_empty());
     library.set_feed_checked(row.id, title, None)?;
     Ok(report)
+}
+
+/// A fetched feed, parsed under the same size limit the fetch enforced (the configured one, which
+/// may be above `MAX_FEED_BYTES`).
+fn parse(client: &Client, url: &str, bytes: &[u8]) -> Result<Feed, UpdateError> {
+    let limit = usize::try_from(client.limits().max_feed_bytes).unwrap_or(usize::MAX);
+    super::parse_with_limit(bytes, limit)
+        .map_err(|source| UpdateError::Parse { url: url.to_string(), source })
 }
 
 /// Records a parsed feed's episodes. With `keep_latest` (a newly added feed) only that many of
