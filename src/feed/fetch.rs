@@ -116,7 +116,7 @@ impl Client {
             return Ok(FeedFetch::NotModified);
         }
         let limit = self.limits.max_feed_bytes;
-        check_length(&resp, &final_url, limit)?;
+        check_length(&final_url, content_length(&resp), limit)?;
         let etag = resp.header("ETag").map(str::to_string);
         let last_modified = resp.header("Last-Modified").map(str::to_string);
         let mut bytes = Vec::new();
@@ -176,11 +176,8 @@ impl Client {
             }
             _ => 0,
         };
-        let body_len = resp.header("Content-Length").and_then(|v| v.trim().parse::<u64>().ok());
-        let total = body_len.map(|n| n + resumed_from);
-        if let Some(total) = total.filter(|&t| t > limit) {
-            return Err(too_large(&final_url, limit, &format!("it is {total} bytes")));
-        }
+        let total = content_length(&resp).map(|n| n + resumed_from);
+        check_length(&final_url, total, limit)?;
         let new_validator = resp.header("ETag").or_else(|| resp.header("Last-Modified"));
         match new_validator {
             Some(v) => std::fs::write(&validator_path, v).map_err(io_err(&validator_path))?,
@@ -297,8 +294,13 @@ impl Client {
     }
 }
 
-fn check_length(resp: &ureq::Response, url: &Url, limit: u64) -> Result<(), FetchError> {
-    match resp.header("Content-Length").and_then(|v| v.trim().parse::<u64>().ok()) {
+fn content_length(resp: &ureq::Response) -> Option<u64> {
+    resp.header("Content-Length").and_then(|v| v.trim().parse::<u64>().ok())
+}
+
+/// Refuses a body whose announced size is over the limit before any of it is read.
+fn check_length(url: &Url, size: Option<u64>, limit: u64) -> Result<(), FetchError> {
+    match size {
         Some(n) if n > limit => Err(too_large(url, limit, &format!("it is {n} bytes"))),
         _ => Ok(()),
     }
