@@ -313,31 +313,4 @@ impl Library {
         tx.commit()?;
         Ok(())
     }
-
-    /// An episode's insights, in the order they were saved.
-    pub fn insights(&self, episode_id: i64) -> Result<Vec<StoredInsight>, LibraryError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT headline, text, quote, start, end, embedding FROM insights
-             WHERE episode_id = ?1 ORDER BY id",
-        )?;
-        let rows = stmt.query_map([episode_id], |r| {
-            Ok((
-                StoredInsight {
-                    headline: r.get(0)?,
-                    text: r.get(1)?,
-                    quote: r.get(2)?,
-                    start: r.get(3)?,
-                    end: r.get(4)?,
-                    embedding: Vec::new(),
-                },
-                r.get::<_, Vec<u8>>(5)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (mut insight, blob) = row?;
-            insight.embedding = super::from_blob(&blob)?;
-            Ok(insight)
-        })
-        .collect()
-    }
 }
