@@ -9,7 +9,7 @@ use podbrief::asr::{DecodeOptions, DeviceSpec};
 use podbrief::brief::{self, Format};
 use podbrief::distill::{assemble, Distilled, Episode};
 use podbrief::mail::{self, Mail};
-use podbrief::store::library::{EpisodeRow, EpisodeState, Library, MediaKind, StoredInsight};
+use podbrief::store::library::{self, EpisodeRow, EpisodeState, Library, MediaKind, StoredInsight};
 use podbrief::store::Home;
 
 use super::brief::{make_brief, split_interests, BriefSettings};
@@ -78,7 +78,7 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
         }
         failures += net.update(true, false)?;
     }
-    let since = now().saturating_sub(args.since as i64);
+    let since = library::now().saturating_sub(args.since as i64);
     let rows = net.library.fetched_since(since)?;
     let bars = Bars::new();
 
@@ -229,13 +229,6 @@ fn exit(failures: usize) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

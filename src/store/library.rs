@@ -270,8 +270,9 @@ fn read_feed(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedRow> {
     })
 }
 
-/// Unix seconds; a clock before 1970 is recorded as 0 rather than failing a write.
-pub(crate) fn now() -> i64 {
+/// Unix seconds, the clock of every time the library stores; a clock before 1970 is recorded as
+/// 0 rather than failing a write.
+pub fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
