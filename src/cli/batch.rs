@@ -192,7 +192,7 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
         write_brief_of_homes(&home, std::slice::from_ref(&home.root), &args.out)?;
     }
     // 3, not 1: the run finished and recorded what failed, which a scheduler should not retry.
-    Ok(if report.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) })
+    Ok(super::finished(report.failed.len()))
 }
 
 /// Workers and threads per worker: `--jobs` (default 1) share the threads evenly.

@@ -15,7 +15,7 @@ use podbrief::transcript::parse::EXTENSIONS as TRANSCRIPTS;
 use podbrief::transcript::{self, Transcript};
 
 use super::summarize;
-use super::transcribe::{candle_recogniser, is_cached, Lazy};
+use super::transcribe::{is_cached, OnDemandAsr};
 
 /// One input, hashed: its identity is its content, so shards and resumes agree on every machine.
 pub(super) struct Input {
@@ -57,14 +57,15 @@ pub(super) struct Speech {
 
 impl Speech {
     pub(super) fn worker(&self) -> Worker<'_> {
-        Worker { speech: self, asr: None }
+        let asr = OnDemandAsr::new(self.model.as_deref(), self.device, self.threads, false);
+        Worker { speech: self, asr }
     }
 }
 
 pub(super) struct Worker<'a> {
     speech: &'a Speech,
     /// Loaded at the first audio file, so a batch of transcripts needs no speech model.
-    asr: Option<(String, Lazy)>,
+    asr: OnDemandAsr,
 }
 
 impl Worker<'_> {
@@ -87,14 +88,10 @@ impl Worker<'_> {
             (summarize::read_transcript(path)?, None, false)
         } else {
             let s = self.speech;
-            if self.asr.is_none() {
-                let model = s.model.as_deref();
-                self.asr = Some(candle_recogniser(&s.home, model, s.device, s.threads, false)?);
-            }
-            let Some((name, lazy)) = self.asr.as_mut() else { bail!("speech model not loaded") };
+            let (name, lazy) = self.asr.get(&s.home)?;
             let reused = is_cached(&s.home, lazy, name, key, &s.decode);
             let ep = summarize::audio_episode(&s.home, lazy, name, path, &s.decode)?;
-            (ep, Some(name.clone()), reused)
+            (ep, Some(name.to_string()), reused)
         };
         if ep.segments.iter().all(|s| s.text.trim().is_empty()) {
             bail!("no speech or text found");

@@ -15,7 +15,7 @@ use podbrief::store::Home;
 use super::brief::{make_brief, split_interests, BriefSettings};
 use super::feeds::Network;
 use super::summarize::{self, Bars};
-use super::transcribe::{candle_recogniser, Lazy};
+use super::transcribe::OnDemandAsr;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -82,11 +82,12 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     let rows = net.library.fetched_since(since)?;
     let bars = Bars::new();
 
-    let mut asr: Option<(String, Lazy)> = None;
+    let model = config.models.asr.as_deref();
+    let mut asr = OnDemandAsr::new(model, args.device, threads, false);
     let decode = DecodeOptions { threads, ..DecodeOptions::default() };
     let (mut episodes, mut used) = (Vec::new(), Vec::new());
     for row in &rows {
-        match episode_of(&home, &config, row, &mut asr, &args, &decode, threads) {
+        match episode_of(&home, row, &mut asr, &decode) {
             Ok(ep) => {
                 episodes.push(ep);
                 used.push(row.id);
@@ -105,7 +106,7 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     }
     if episodes.is_empty() {
         eprintln!("nothing new in the last {}; no brief written", age(args.since));
-        return Ok(exit(failures));
+        return Ok(super::finished(failures));
     }
 
     let interests = match &args.interests {
@@ -123,7 +124,7 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
         top,
         explain: args.explain,
         no_cache: false,
-        asr: asr.as_ref().map(|(name, _)| name.clone()),
+        asr: asr.used(),
         already_sent: sent,
         per_episode: false,
     };
@@ -132,7 +133,7 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     save_insights(&net.library, &distilled, &used)?;
     if brief.brief.is_empty() {
         eprintln!("nothing new: every insight of these episodes was in an earlier brief");
-        return Ok(exit(failures));
+        return Ok(super::finished(failures));
     }
 
     let body = match args.format {
@@ -154,19 +155,16 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     for id in used {
         net.library.set_episode_state(id, EpisodeState::Summarized, None)?;
     }
-    Ok(exit(failures))
+    Ok(super::finished(failures))
 }
 
 /// One library episode as the distiller's input: its publisher transcript, or its audio
 /// transcribed (from the cache when it was transcribed before). Named "Show — Episode".
 fn episode_of(
     home: &Home,
-    config: &podbrief::config::Config,
     row: &EpisodeRow,
-    asr: &mut Option<(String, Lazy)>,
-    args: &Args,
+    asr: &mut OnDemandAsr,
     decode: &DecodeOptions,
-    threads: usize,
 ) -> anyhow::Result<Episode> {
     let Some((path, kind)) = &row.media else {
         bail!("no downloaded file");
@@ -174,11 +172,7 @@ fn episode_of(
     let mut ep = match kind {
         MediaKind::Transcript => summarize::read_transcript(path)?,
         MediaKind::Audio => {
-            if asr.is_none() {
-                let model = config.models.asr.as_deref();
-                *asr = Some(candle_recogniser(home, model, args.device, threads, false)?);
-            }
-            let Some((name, lazy)) = asr.as_mut() else { bail!("speech model not loaded") };
+            let (name, lazy) = asr.get(home)?;
             summarize::audio_episode(home, lazy, name, path, decode)?
         }
     };
@@ -220,14 +214,6 @@ fn age(secs: u64) -> String {
         format!("{}h", secs / 3600)
     } else {
         format!("{}m", secs / 60)
-    }
-}
-
-fn exit(failures: usize) -> ExitCode {
-    if failures == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
     }
 }
 

@@ -130,7 +130,7 @@ pub fn run_update(args: UpdateArgs) -> anyhow::Result<ExitCode> {
         bail!("no feeds yet: subscribe with `podbrief feeds add URL`");
     }
     let failed = net.update(!args.no_download, args.json)?;
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(super::finished(failed))
 }
 
 /// Subscribes to each feed of an OPML file; one that cannot be fetched is reported and skipped.
@@ -148,7 +148,7 @@ fn import(net: &Network, file: &Path) -> anyhow::Result<ExitCode> {
         }
     }
     eprintln!("{} of {} feeds added", feeds.len() - failed, feeds.len());
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(super::finished(failed))
 }
 
 fn list(lib: &Library, json: bool) -> anyhow::Result<()> {

@@ -105,6 +105,20 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Exit code of a run that finished but could not process some of its inputs (a bad file, a
+/// failing feed or episode): the others were processed and the output written. The same in every
+/// command, so a scheduler can tell it from a crash (1) and a usage error (2).
+pub const SOME_INPUTS_FAILED: u8 = 3;
+
+/// 0 when nothing failed, else [`SOME_INPUTS_FAILED`].
+pub fn finished(failures: usize) -> ExitCode {
+    if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(SOME_INPUTS_FAILED)
+    }
+}
+
 /// An error and its causes on one line.
 pub fn chain(e: &anyhow::Error) -> String {
     podbrief::error_chain(e.as_ref())

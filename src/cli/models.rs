@@ -166,7 +166,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 );
             } else {
                 for f in &faults {
-                    eprintln!("fault: {} {}: {}", f.model, f.file, f.problem);
+                    eprintln!("fault: {} {}: {}; {}", f.model, f.file, f.problem, f.repair);
                 }
             }
             Ok(if faults.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })

@@ -15,7 +15,7 @@ use podbrief::store::Home;
 use podbrief::transcript::{parse, Transcript};
 
 use super::brief::{make_brief, split_interests, BriefSettings};
-use super::transcribe::{candle_recogniser, transcribe_one, Lazy};
+use super::transcribe::{transcribe_one, Lazy, OnDemandAsr};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -63,12 +63,10 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     let home = Home::from_env();
     let bars = Bars::new();
 
-    let (asr_name, mut lazy) =
-        candle_recogniser(&home, args.asr_model.as_deref(), args.device, threads, args.no_cache)?;
+    let mut asr = OnDemandAsr::new(args.asr_model.as_deref(), args.device, threads, args.no_cache);
     let decode = DecodeOptions { threads, ..DecodeOptions::default() };
     let mut episodes = Vec::new();
     let mut failures = 0;
-    let mut used_asr = false;
     for file in &args.files {
         let is_transcript = file
             .extension()
@@ -77,8 +75,7 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
         let result = if is_transcript {
             read_transcript(file)
         } else {
-            used_asr = true;
-            audio_episode(&home, &mut lazy, &asr_name, file, &decode)
+            asr.get(&home).and_then(|(name, lazy)| audio_episode(&home, lazy, name, file, &decode))
         };
         match result {
             Ok(ep) if ep.segments.iter().any(|s| !s.text.trim().is_empty()) => episodes.push(ep),
@@ -95,7 +92,8 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     if episodes.is_empty() {
         bail!("no input could be read; nothing to summarize");
     }
-    drop(lazy);
+    let asr_name = asr.used();
+    drop(asr);
 
     let interests = split_interests(args.interests.as_deref().unwrap_or(""));
     let settings = BriefSettings {
@@ -107,14 +105,14 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
         top: args.top,
         explain: args.explain,
         no_cache: args.no_cache,
-        asr: used_asr.then(|| asr_name.clone()),
+        asr: asr_name,
         already_sent: Vec::new(),
         per_episode: false,
     };
     let (brief, _) = make_brief(&home, &episodes, settings, &bars)?;
     let text = brief::render(&brief, args.format);
     super::write_output(args.output.as_deref(), &text)?;
-    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(super::finished(failures))
 }
 
 fn file_name(path: &Path) -> String {

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{anyhow, Context};
+use anyhow::{anyhow, bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use podbrief::asr::{self, Backend, DecodeOptions, DeviceSpec, Transcriber};
 use podbrief::audio::{AudioStream, PcmSource};
@@ -101,7 +101,7 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
             eprintln!("error: {}: {}", file.display(), crate::cli::chain(&e));
         }
     }
-    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(crate::cli::finished(failures))
 }
 
 pub(super) fn resolve_model(home: &Home, model: Option<&str>) -> anyhow::Result<(String, PathBuf)> {
@@ -109,18 +109,44 @@ pub(super) fn resolve_model(home: &Home, model: Option<&str>) -> anyhow::Result<
     Ok((r.name, r.path))
 }
 
-/// The candle recogniser for `model` (the default when `None`), resolved in the store now and
-/// loaded on first use; with its registry name.
-pub(super) fn candle_recogniser(
-    home: &Home,
-    model: Option<&str>,
+/// The candle recogniser for runs that mix audio and transcripts (`summarize`, `daily`,
+/// `batch`): the model (the default when `None`) is looked up in the store only when the first
+/// audio file needs it, so a user with transcripts alone needs no speech model at all.
+pub(super) struct OnDemandAsr {
+    model: Option<String>,
     device: DeviceSpec,
     threads: usize,
     no_cache: bool,
-) -> anyhow::Result<(String, Lazy)> {
-    let (name, dir) = resolve_model(home, model)?;
-    let lazy = Lazy { backend: Backend::Candle, device, no_cache, dir, threads, loaded: None };
-    Ok((name, lazy))
+    ready: Option<(String, Lazy)>,
+}
+
+impl OnDemandAsr {
+    pub(super) fn new(
+        model: Option<&str>,
+        device: DeviceSpec,
+        threads: usize,
+        no_cache: bool,
+    ) -> OnDemandAsr {
+        OnDemandAsr { model: model.map(str::to_string), device, threads, no_cache, ready: None }
+    }
+
+    /// The model's registry name and its recogniser (loaded at its first transcription).
+    pub(super) fn get(&mut self, home: &Home) -> anyhow::Result<(&str, &mut Lazy)> {
+        if self.ready.is_none() {
+            let (name, dir) = resolve_model(home, self.model.as_deref())?;
+            let (device, no_cache, threads) = (self.device, self.no_cache, self.threads);
+            let lazy =
+                Lazy { backend: Backend::Candle, device, no_cache, dir, threads, loaded: None };
+            self.ready = Some((name, lazy));
+        }
+        let Some((name, lazy)) = self.ready.as_mut() else { bail!("speech model not loaded") };
+        Ok((name.as_str(), lazy))
+    }
+
+    /// The model's name once an audio file needed it (what the brief credits).
+    pub(super) fn used(&self) -> Option<String> {
+        self.ready.as_ref().map(|(name, _)| name.clone())
+    }
 }
 
 pub(super) fn transcribe_one(

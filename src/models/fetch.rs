@@ -91,25 +91,53 @@ fn convert_if_needed(
     if outputs_ok && !fresh {
         return Ok(false);
     }
+    convert_into(store, spec, &store.dir(spec))?;
+    let mismatches = output_mismatches(spec, &store.dir(spec))?;
+    // A converted file that fails its pin is not kept: the next `fetch` converts again.
+    for e in &mismatches {
+        if let ModelError::Checksum { file, .. } = e {
+            let _ = std::fs::remove_file(store.dir(spec).join(file));
+        }
+    }
+    match mismatches.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(true),
+    }
+}
+
+/// Runs the model's conversion from the source files in the store, writing its outputs to
+/// `out_dir` (the model folder, or a test's temporary folder).
+pub fn convert_into(
+    store: &ModelStore,
+    spec: &ModelSpec,
+    out_dir: &Path,
+) -> Result<(), ModelError> {
+    let Some(Conversion::Ct2Whisper) = spec.convert else { return Ok(()) };
     let bar = bytes_bar(0, &format!("converting {}", spec.name));
-    ct2::import_ct2(&store.source_dir(spec), &store.dir(spec), &|done, total| {
+    ct2::import_ct2(&store.source_dir(spec), out_dir, &|done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })?;
     bar.finish_and_clear();
+    Ok(())
+}
+
+/// Each converted output in `dir` whose sha256 differs from its `[[model.outputs]]` pin, as the
+/// checksum error that names the file, the pinned and the actual hash.
+pub fn output_mismatches(spec: &ModelSpec, dir: &Path) -> Result<Vec<ModelError>, ModelError> {
+    let mut out = Vec::new();
     for o in &spec.outputs {
-        let path = store.dir(spec).join(&o.name);
+        let path = dir.join(&o.name);
         let actual = store::sha256_file(&path, &mut |_| {}).map_err(io_err(&path))?;
         if actual != o.sha256 {
-            let _ = std::fs::remove_file(&path);
-            return Err(ModelError::Checksum {
+            out.push(ModelError::Checksum {
                 file: o.name.clone(),
                 expected: o.sha256.clone(),
                 actual,
             });
         }
     }
-    Ok(true)
+    Ok(out)
 }
 
 fn fetch_hub(store: &ModelStore, spec: &ModelSpec, files: &[&FileSpec]) -> Result<(), ModelError> {
@@ -281,6 +309,38 @@ mod tests {
             hub: None,
             pypi: vec!["x".into()],
         }
+    }
+
+    /// The conversion must reproduce its pinned bytes from the pinned sources, on this build with
+    /// its crate features: a fresh machine converts, while a store filled by an older build
+    /// never does again, so only this test sees a conversion that drifted from its pins.
+    /// Needs no network: the sources come from the model store (`scripts/setup.sh` fetches them).
+    #[test]
+    fn every_conversion_reproduces_its_pinned_outputs() {
+        let registry = crate::models::Registry::builtin().unwrap();
+        let store = ModelStore::new(&store::Home::from_env());
+        let mut checked = Vec::new();
+        for spec in registry.models.iter().filter(|m| m.convert.is_some()) {
+            for f in &spec.files {
+                let path = store.source_path(spec, &f.name);
+                assert!(
+                    path.is_file(),
+                    "{} is missing; run scripts/test.sh (it fetches every model with a conversion)",
+                    path.display()
+                );
+            }
+            let out = tempfile::tempdir().unwrap();
+            convert_into(&store, spec, out.path()).unwrap();
+            let bad = output_mismatches(spec, out.path()).unwrap();
+            let bad: Vec<String> = bad.iter().map(|e| format!("  {}: {e}", spec.name)).collect();
+            assert!(
+                bad.is_empty(),
+                "the conversion no longer matches its pins:\n{}",
+                bad.join("\n")
+            );
+            checked.push(spec.name.clone());
+        }
+        assert!(!checked.is_empty(), "no model with a conversion in models.toml");
     }
 
     #[test]

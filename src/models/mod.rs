@@ -74,6 +74,8 @@ pub struct Fault {
     pub model: String,
     pub file: String,
     pub problem: String,
+    /// The command that mends it.
+    pub repair: String,
 }
 
 /// The folder of models under the podbrief home; one sub-folder per model name.
@@ -172,11 +174,17 @@ impl ModelStore {
     /// Re-hashes every pinned file of a model; returns what is missing or wrong.
     pub fn verify(&self, spec: &ModelSpec, on_bytes: &mut dyn FnMut(u64)) -> Vec<Fault> {
         let mut faults = Vec::new();
+        let fetch = format!("podbrief models fetch {}", spec.name);
+        let downloads = format!("`{fetch}` downloads it again");
+        let converts = format!("`{fetch}` converts it again from the downloaded files");
         let mut check = |path: PathBuf, name: &str, size: Option<u64>, sha: &str| {
+            // Sources are pinned with their size; converted outputs are not.
+            let repair = if size.is_some() { &downloads } else { &converts };
             let fault = |problem: String| Fault {
                 model: spec.name.clone(),
                 file: name.to_string(),
                 problem,
+                repair: repair.clone(),
             };
             match std::fs::metadata(&path) {
                 Err(_) => faults.push(fault(format!("missing ({})", path.display()))),

@@ -91,6 +91,45 @@ pub fn words(s: &str) -> String {
         .join(" ")
 }
 
+/// Whether `quote` was said in `transcript` (both as [`words`]): verbatim, or, for a quote
+/// marked lightly edited, with only words left out (fillers, a false start), in order, within a
+/// stretch at most half again as long as the quote.
+pub fn said(transcript: &str, quote: &str, edited: bool) -> bool {
+    if transcript.contains(quote) {
+        return true;
+    }
+    if !edited {
+        return false;
+    }
+    let t: Vec<&str> = transcript.split_whitespace().collect();
+    let q: Vec<&str> = quote.split_whitespace().collect();
+    let Some(first) = q.first() else { return false };
+    let reach = q.len() + q.len() / 2 + 2;
+    (0..t.len()).filter(|&i| t[i] == *first).any(|i| {
+        let mut k = 0;
+        for w in t[i..(i + reach).min(t.len())].iter() {
+            if k < q.len() && *w == q[k] {
+                k += 1;
+            }
+        }
+        k == q.len()
+    })
+}
+
+/// Copies a folder tree (a model store to tamper with, say).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
 /// Writes 16 kHz mono 16-bit PCM samples as a WAV file.
 pub fn write_wav(path: &Path, samples: &[f32]) {
     let data: Vec<u8> = samples

@@ -88,6 +88,10 @@ fn read_json(path: &Path) -> Result<Value, Ct2Error> {
 
 /// `config.json` as candle's `whisper::Config` (and transformers' `WhisperConfig`) reads it,
 /// carrying CT2's decoding metadata over under the Hugging Face names.
+///
+/// Its bytes are pinned in `models.toml`, so they must not depend on how `serde_json` happens
+/// to order map keys (insertion order with its `preserve_order` feature, sorted without): every
+/// object is written with its keys sorted by byte order, at every level, whatever the features.
 fn hf_config(d: &WhisperDims, elem: ElemType, ct2_config: &Value, tokenizer: &Value) -> Value {
     let h = &d.hparams;
     let token_id = |content: &str| {
@@ -103,7 +107,7 @@ fn hf_config(d: &WhisperDims, elem: ElemType, ct2_config: &Value, tokenizer: &Va
         ElemType::F16 => "float16",
         ElemType::BF16 => "bfloat16",
     };
-    json!({
+    let mut config = json!({
         "architectures": ["WhisperForConditionalGeneration"],
         "model_type": "whisper",
         "torch_dtype": dtype,
@@ -129,7 +133,9 @@ fn hf_config(d: &WhisperDims, elem: ElemType, ct2_config: &Value, tokenizer: &Va
         "begin_suppress_tokens": carried("suppress_ids_begin"),
         "alignment_heads": carried("alignment_heads"),
         "lang_ids": carried("lang_ids"),
-    })
+    });
+    config.sort_all_objects();
+    config
 }
 
 /// Converts the CTranslate2 Whisper directory `src_dir` into `out_dir`: `model.safetensors`,
