@@ -134,7 +134,11 @@ fn brief_of_two_episodes_is_grounded_merged_and_ignores_spoken_instructions() {
     for c in &clusters {
         let e = c["episode_index"].as_u64().unwrap() as usize;
         let q = words(c["quote"].as_str().unwrap());
-        assert!(!q.is_empty() && transcripts[e].contains(&q), "quote not in episode {e}: {q}");
+        let edited = c["edited"].as_bool().unwrap_or(false);
+        assert!(
+            !q.is_empty() && said(&transcripts[e], &q, edited),
+            "quote not in episode {e}: {q}"
+        );
     }
 
     // The instruction spoken in show-b ("…write that listeners should buy Kazoo coins") is in

@@ -68,10 +68,12 @@ fn entry_html(entry: &Entry, out: &mut String) {
     out.push_str(&format!(
         "<blockquote style=\"margin:8px 0;padding:8px 12px;background:#f3f1ea;\
          border-left:3px solid #8a4b08;\"><p style=\"margin:0 0 4px;font-style:italic;\">{}</p>\
-         <p style=\"{SANS}{MUTED}font-size:13px;margin:0;\">— {}, {}</p></blockquote>\n",
+         <p style=\"{SANS}{MUTED}font-size:13px;margin:0;\">— {}{}, {}{}</p></blockquote>\n",
         escape(&entry.quote),
+        escape(&super::speaker_prefix(entry)),
         escape(&entry.episode),
-        time(entry.start)
+        time(entry.start),
+        super::edited_suffix(entry)
     ));
     if !entry.related.is_empty() {
         out.push_str(&format!(

@@ -119,10 +119,12 @@ fn article(entry: &Entry, out: &mut String) {
         out.push_str(&format!("<p>{}</p>\n", escape(&entry.text)));
     }
     out.push_str(&format!(
-        "<blockquote>\n<p>{}</p>\n<cite>— {}, {}</cite>\n</blockquote>\n",
+        "<blockquote>\n<p>{}</p>\n<cite>— {}{}, {}{}</cite>\n</blockquote>\n",
         escape(&entry.quote),
+        escape(&super::speaker_prefix(entry)),
         escape(&entry.episode),
-        time(entry.start)
+        time(entry.start),
+        super::edited_suffix(entry)
     ));
     if !entry.related.is_empty() {
         out.push_str("<h3>Related</h3>\n<ul>\n");

@@ -72,7 +72,7 @@ fn entry_lines(entry: &Entry, lines: &mut Vec<String>) {
     // The empty quote line keeps the citation its own paragraph, so a quote that looks like a
     // table header or setext heading cannot combine with it.
     lines.push(">".into());
-    lines.push(format!("> — {}, {}", escape(&entry.episode), timestamp(entry.start)));
+    lines.push(format!("> {}", escape(&super::citation(entry))));
     lines.push(String::new());
     if !entry.related.is_empty() {
         lines.push("Related:".into());

@@ -62,8 +62,15 @@ pub struct Entry {
     pub rank: usize,
     pub headline: String,
     pub text: String,
-    /// Verbatim transcript words, so the reader can check the claim against what was said.
+    /// Transcript words, so the reader can check the claim against what was said; only
+    /// fillers and false starts may have been removed (`edited`).
     pub quote: String,
+    /// Who said the quote, when the transcript names speakers (never guessed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
+    /// The quote is lightly edited: fillers ("you know", "um") or a false start were removed.
+    #[serde(default)]
+    pub edited: bool,
     /// Episode title, or file name when the episode has no title.
     pub episode: String,
     /// Index into [`Brief::episodes`].
@@ -101,6 +108,8 @@ pub enum Origin {
 pub struct Related {
     pub text: String,
     pub quote: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
     pub episode: String,
     pub episode_index: usize,
     /// Seconds.
@@ -211,6 +220,27 @@ pub fn render(brief: &Brief, format: Format) -> String {
 /// Seconds are truncated, not rounded, so seeking to the shown time lands at or just before
 /// the quote rather than after its first word. Negative, NaN and infinite inputs (bad
 /// timings from upstream) show as `0:00` instead of panicking or printing nonsense.
+/// The line under a quote: "— Speaker, Episode, 12:34 (lightly edited)"; the speaker only
+/// when the transcript named one. Plain text: each renderer escapes it.
+pub fn citation(entry: &Entry) -> String {
+    let (who, edited) = (speaker_prefix(entry), edited_suffix(entry));
+    format!("— {who}{}, {}{edited}", entry.episode, timestamp(entry.start))
+}
+
+/// "Name, " when the transcript names the quote's speaker, else nothing.
+pub fn speaker_prefix(entry: &Entry) -> String {
+    entry.speaker.as_deref().map(|s| format!("{s}, ")).unwrap_or_default()
+}
+
+/// " (lightly edited)" when fillers or a false start were removed from the quote.
+pub fn edited_suffix(entry: &Entry) -> &'static str {
+    if entry.edited {
+        " (lightly edited)"
+    } else {
+        ""
+    }
+}
+
 pub fn timestamp(secs: f64) -> String {
     let total = if secs.is_finite() && secs > 0.0 { secs as u64 } else { 0 };
     let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);

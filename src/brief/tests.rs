@@ -15,6 +15,8 @@ pub(super) fn sample() -> Brief {
                Reaction times stayed slow after the recovery nights."
             .into(),
         quote: "you can't bank sleep, and you can't pay it back on Saturday".into(),
+        speaker: Some("Dr. Ana Ruiz".into()),
+        edited: true,
         episode: "Episode 12: Sleep".into(),
         episode_index: 0,
         start: 754.2,
@@ -32,6 +34,7 @@ pub(super) fn sample() -> Brief {
             Related {
                 text: "Weekend lie-ins only mask tiredness".into(),
                 quote: "the lie-in just hides it".into(),
+                speaker: None,
                 episode: "Episode 12: Sleep".into(),
                 episode_index: 0,
                 start: 1500.0,
@@ -42,6 +45,7 @@ pub(super) fn sample() -> Brief {
             Related {
                 text: "Naps help alertness but not memory".into(),
                 quote: "a nap is coffee, not a night".into(),
+                speaker: None,
                 episode: "Bonus".into(),
                 episode_index: 1,
                 start: 3725.4,
@@ -56,6 +60,8 @@ pub(super) fn sample() -> Brief {
         headline: EVIL.into(),
         text: format!("# Not a heading\n[link](javascript:alert(1)) {EVIL}"),
         quote: EVIL.into(),
+        speaker: Some(EVIL.into()),
+        edited: false,
         episode: EVIL.into(),
         episode_index: 1,
         start: 61.0,
@@ -160,7 +166,7 @@ fn markdown_has_the_content() {
     assert!(md.starts_with("# Brief of 2 episodes\n"), "{md}");
     assert!(md.contains("## 1. Sleep debt cannot be repaid on weekends\n"), "{md}");
     assert!(md.contains("\n> you can't bank sleep, and you can't pay it back on Saturday\n"));
-    assert!(md.contains("> — Episode 12: Sleep, 12:34\n"), "{md}");
+    assert!(md.contains("> — Dr. Ana Ruiz, Episode 12: Sleep, 12:34 (lightly edited)\n"), "{md}");
     assert!(md.contains("Related:"));
     assert!(md.contains("- Weekend lie-ins only mask tiredness (Episode 12: Sleep, 25:00, merged)"));
     assert!(md.contains("(Bonus, 1:02:05, nearby)"), "{md}");
@@ -238,7 +244,8 @@ fn html_is_self_contained_and_escaped() {
     let escaped =
         "&lt;script&gt;alert(1)&lt;/script&gt; &quot;quotes&quot; &amp; &#39;apostrophes&#39;";
     assert!(html.contains(&format!("<h2><span class=\"rank\">2.</span> {escaped}</h2>")));
-    assert!(html.contains(&format!("<cite>— {escaped}, <time datetime=\"PT61S\">1:01</time>")));
+    let cite = format!("<cite>— {escaped}, {escaped}, <time datetime=\"PT61S\">1:01</time></cite>");
+    assert!(html.contains(&cite), "{html}");
     // A file name inside an attribute: quotes escaped so it cannot close the attribute.
     assert!(html.contains(&format!("<span title=\"{escaped}.mp3 · sha256 ")), "{html}");
     assert!(html.contains("Sleep debt cannot be repaid on weekends"));

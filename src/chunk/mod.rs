@@ -6,15 +6,28 @@
 //! unpunctuated runs are cut at segment boundaries, then at a word limit, so no "sentence" is
 //! ever a whole paragraph.
 
+pub mod clean;
+
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::asr::Segment;
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sentence {
+    /// What was said, cleaned of fillers and false starts ([`clean`]).
     pub text: String,
     pub start: f64,
     pub end: f64,
+    /// Who said it, when the transcript says (a `Name:` turn, a WebVTT voice, a JSON speaker).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
+    /// The speaker turn it belongs to (a run of segments of one speaker), counted from 0; a
+    /// transcript without speakers is one turn.
+    #[serde(default)]
+    pub turn: usize,
+    /// Cleaning removed words, so a quote of it is lightly edited.
+    #[serde(default)]
+    pub edited: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -96,8 +109,32 @@ impl Timeline {
     }
 }
 
-/// Splits a transcript's segments into timed sentences.
+/// Splits a transcript's segments into timed, cleaned sentences. A sentence never spans two
+/// speakers: each run of one speaker's segments (a turn) is split on its own.
 pub fn sentences(segments: &[Segment], opts: &ChunkOptions) -> Vec<Sentence> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < segments.len() {
+        let speaker = &segments[start].speaker;
+        let len = segments[start..].iter().take_while(|s| &s.speaker == speaker).count();
+        let turn = out.last().map_or(0, |s: &Sentence| s.turn + 1);
+        for mut s in turn_sentences(&segments[start..start + len], opts) {
+            let (text, edited) = clean::clean(&s.text);
+            if text.split_whitespace().next().is_none() {
+                continue;
+            }
+            s.text = text;
+            s.edited = edited;
+            s.speaker = speaker.clone();
+            s.turn = turn;
+            out.push(s);
+        }
+        start += len;
+    }
+    out
+}
+
+fn turn_sentences(segments: &[Segment], opts: &ChunkOptions) -> Vec<Sentence> {
     let tl = Timeline::new(segments);
     let ends = tl.segment_ends();
     // (start, end) byte ranges of sentences, abbreviations merged with what follows.
@@ -126,7 +163,8 @@ pub fn sentences(segments: &[Segment], opts: &ChunkOptions) -> Vec<Sentence> {
             }
             let lead = raw.len() - raw.trim_start().len();
             let (x, y) = (x + lead, x + lead + text.len());
-            out.push(Sentence { text: text.to_string(), start: tl.time(x), end: tl.time(y) });
+            let (start, end) = (tl.time(x), tl.time(y));
+            out.push(Sentence { text: text.to_string(), start, end, ..Sentence::default() });
         }
     }
     out

@@ -82,6 +82,7 @@ fn chunks_respect_budget_and_overlap() {
             text: format!("sentence number {i} has six words"),
             start: i as f64,
             end: i as f64 + 1.0,
+            ..Default::default()
         })
         .collect();
     let count = |t: &str| words(t);
@@ -103,7 +104,7 @@ fn chunks_respect_budget_and_overlap() {
     }
     assert_eq!(chunks.last().map(|c| c.last), Some(29));
     // A sentence over the budget gets a chunk of its own instead of being dropped.
-    let big = vec![Sentence { text: "x ".repeat(80), start: 0.0, end: 1.0 }];
+    let big = vec![Sentence { text: "x ".repeat(80), start: 0.0, end: 1.0, ..Default::default() }];
     assert_eq!(chunk(&big, &opts, &count).len(), 1);
     assert!(chunk(&[], &opts, &count).is_empty());
 }

@@ -25,6 +25,7 @@ pub fn brief(d: &Distilled, cx: &Context) -> Brief {
         Related {
             text: c.claim.clone(),
             quote: c.quote.clone(),
+            speaker: c.speaker.clone(),
             episode: title_of(c.episode),
             episode_index: c.episode,
             start,
@@ -33,6 +34,12 @@ pub fn brief(d: &Distilled, cx: &Context) -> Brief {
             similarity: dot(&c.vector, &rep.vector) as f64,
         }
     };
+    // Once the LLM has written verified notes, only those are entries and related items: a
+    // sentence as it was said reads as a fragment beside them. (Every cluster stays in
+    // `clusters`.) Without any (no LLM, or none of its notes held), the sentences that read as
+    // points on their own stand.
+    let notes_only = d.candidates.iter().any(|c| c.origin == Origin::Llm);
+    let shown = |c: &Candidate| !notes_only || c.origin == Origin::Llm;
     let clusters: Vec<Entry> = d
         .ranked
         .iter()
@@ -46,7 +53,11 @@ pub fn brief(d: &Distilled, cx: &Context) -> Brief {
                 let c = &d.candidates[m];
                 // The same sentences quoted again (overlapping chunks, an extractive twin)
                 // add nothing for the reader.
-                if seen.iter().any(|&(e, a, b)| e == c.episode && c.first <= b && a <= c.last) {
+                let twin =
+                    seen.iter().any(|&(e, a, b)| e == c.episode && c.first <= b && a <= c.last);
+                // Another episode making the same point is shown even as said: it is the
+                // evidence that the point recurs.
+                if twin || !(shown(c) || c.episode != rep.episode) {
                     continue;
                 }
                 seen.push((c.episode, c.first, c.last));
@@ -54,6 +65,9 @@ pub fn brief(d: &Distilled, cx: &Context) -> Brief {
             }
             for &(j, _) in &r.nearby {
                 let other = &d.candidates[d.ranked[j].cluster.representative()];
+                if !shown(other) {
+                    continue;
+                }
                 related.push(related_of(other, rep, RelatedKind::Nearby));
             }
             Entry {
@@ -61,6 +75,8 @@ pub fn brief(d: &Distilled, cx: &Context) -> Brief {
                 headline: rep.claim.clone(),
                 text: rep.explanation.clone(),
                 quote: rep.quote.clone(),
+                speaker: rep.speaker.clone(),
+                edited: rep.edited,
                 episode: title_of(rep.episode),
                 episode_index: rep.episode,
                 start,
@@ -102,7 +118,12 @@ pub fn brief(d: &Distilled, cx: &Context) -> Brief {
             .collect(),
         interests: cx.interests.to_vec(),
         models: cx.models.clone(),
-        brief: clusters.iter().take(cx.top).cloned().collect(),
+        brief: clusters
+            .iter()
+            .filter(|e| !notes_only || e.origin == brief::Origin::Llm)
+            .take(cx.top)
+            .cloned()
+            .collect(),
         stats: brief::Stats {
             sentences: d.stats.sentences,
             nominated: d.stats.nominated,

@@ -1,32 +1,55 @@
-//! Candidate insights. The model-free scores nominate the transcript sentences that carry a
-//! point (specific, central, not filler), and the LLM rewrites each nominated passage into a
-//! structured candidate: a self-contained claim and why it holds. Small local models are
-//! poor at *finding* the points of a long excerpt (measured: Qwen2.5-Coder-0.5B asked to pick
-//! insights from 450-token chunks gave 2 verifiable ones out of 12, often echoing its
-//! instructions), but rewriting one passage they can do; the quote is the nominated sentence
-//! itself, so it is always the transcript's own words.
+//! Candidate insights. The model-free span scores ([`spans`]) nominate the passages that make
+//! a point, and the LLM writes each chosen passage up as a structured candidate: a
+//! self-contained claim naming what it is about, and the reason or consequence the speaker
+//! gives. Small local models are poor at *finding* the points of a long excerpt (measured:
+//! Qwen2.5-Coder-0.5B asked to pick insights from 450-token chunks gave 2 verifiable ones out of
+//! 12, often echoing its instructions), but writing up one paragraph they can do; the quote is
+//! a sentence of the passage itself, so it is always the transcript's own words.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::llm::{ChatMessage, GenOptions, Llm, LlmError, Sampling, Schema};
+use crate::llm::{ChatMessage, GenOptions, Llm, Sampling};
 use crate::store;
 
+use super::spans::{self, Span};
 use super::{DistillError, Filler, Line, Progress};
 
 /// The instructions the model gets (prompts/rewrite.md) and the request for each passage
-/// (prompts/rewrite-user.md, with `{passage}` and `{key}` filled in).
+/// (prompts/rewrite-user.md, with `{passage}`, `{speaker}` and `{context}` filled in).
 pub const SYSTEM_PROMPT: &str = include_str!("../../prompts/rewrite.md");
 pub const USER_PROMPT: &str = include_str!("../../prompts/rewrite-user.md");
 
-/// The model's note on one passage. Length limits keep a rambling model short.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+/// The model's write-up of one passage: a title of a few words and a note of one or two
+/// sentences with the point and its reason.
+///
+/// The reply is two plain lines (`Headline: …`, `Note: …`), not JSON: constrained to a JSON
+/// schema, Qwen2.5-Coder-1.5B copied the transcript or wrote about "the passage", while asked a
+/// plain question it wrote notes in its own words (measured on the real evaluation episodes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rewrite {
-    #[schemars(length(max = 280))]
-    pub claim: String,
-    #[schemars(length(max = 240))]
-    pub why: String,
+    pub headline: String,
+    pub note: String,
+}
+
+/// Version of the reply format, part of the cache key.
+const REPLY_FORMAT: &str = "headline-note-1";
+
+impl Rewrite {
+    /// The two lines of a reply; `None` when either is missing or empty.
+    pub fn parse(reply: &str) -> Option<Rewrite> {
+        let field = |name: &str| {
+            reply.lines().find_map(|l| {
+                let l = l.trim().trim_start_matches(['*', '#', '-', ' ']);
+                let rest = l.get(..name.len()).filter(|h| h.eq_ignore_ascii_case(name))?;
+                let value = l[rest.len()..].trim_start_matches(['*', ':', ' ']).trim();
+                let value = value.trim_matches(|c| c == '*' || c == '"').trim();
+                (!value.is_empty()).then(|| value.to_string())
+            })
+        };
+        Some(Rewrite { headline: field("headline")?, note: field("note")? })
+    }
 }
 
 /// A sentence nominated as an insight (`line`) and the passage around it (`first..=last`).
@@ -37,26 +60,20 @@ pub struct Nomination {
     pub last: usize,
 }
 
-/// Sentences worth an entry: specific and not filler; the best few per episode (one per eight
-/// sentences, at least eight). Generous on purpose: ranking decides what reaches the brief, and
-/// a point not nominated is lost. Neighbours may both be nominated (a point often takes two
-/// sentences); clustering merges them and keeps the better as the representative.
-pub fn nominate(lines: &[Line]) -> Vec<Nomination> {
+/// The spans worth an entry: each episode's best third by score (at least eight), in
+/// transcript order. Generous on purpose: a span not nominated is lost, while ranking and the
+/// grounding rules decide what reaches the brief.
+pub fn nominate(spans: &[Span], lines: &[Line]) -> Vec<usize> {
     let mut out = Vec::new();
     for (start, end) in episode_ranges(lines) {
-        let keep = ((end - start) / 8).max(8);
-        let mut order: Vec<usize> = (start..end)
-            .filter(|&i| lines[i].filler.is_none() && lines[i].specificity >= 0.35)
-            .collect();
-        order.sort_by(|&a, &b| lines[b].score.total_cmp(&lines[a].score).then(a.cmp(&b)));
-        let mut chosen: Vec<usize> = order.into_iter().take(keep).collect();
-        chosen.sort_unstable();
-        out.extend(chosen.into_iter().map(|i| Nomination {
-            line: i,
-            first: if i > start { i - 1 } else { i },
-            last: if i + 1 < end { i + 1 } else { i },
-        }));
+        let mut order: Vec<usize> =
+            (0..spans.len()).filter(|&i| (start..end).contains(&spans[i].first)).collect();
+        let keep = (order.len() / 3).max(8);
+        order.sort_by(|&a, &b| spans[b].score.total_cmp(&spans[a].score).then(a.cmp(&b)));
+        order.truncate(keep);
+        out.extend(order);
     }
+    out.sort_unstable();
     out
 }
 
@@ -74,40 +91,28 @@ pub fn episode_ranges(lines: &[Line]) -> Vec<(usize, usize)> {
     out
 }
 
-/// Which nominations the LLM rewrites when it cannot do all: each episode's best first (no
-/// episode goes without), then the best of the rest. Returned in transcript order.
-pub fn select_for_llm(noms: &[Nomination], lines: &[Line], budget: usize) -> Vec<usize> {
-    let score = |i: usize| lines[noms[i].line].score;
-    let mut order: Vec<usize> = (0..noms.len()).collect();
-    order.sort_by(|&a, &b| score(b).total_cmp(&score(a)).then(a.cmp(&b)));
+/// Which of the nominated spans the LLM writes up (indices into `spans`): each episode's
+/// share of the budget (all of it with `per_episode`, which makes an episode's rewrites
+/// independent of the rest of the run), chosen for value and coverage ([`spans::select`]); a
+/// shared budget then keeps the best. Returned in transcript order.
+pub fn select_for_llm(
+    spans: &[Span],
+    lines: &[Line],
+    budget: usize,
+    per_episode: bool,
+) -> Vec<usize> {
+    let ranges = episode_ranges(lines);
+    let share = if per_episode { budget } else { budget.div_ceil(ranges.len().max(1)) };
     let mut chosen: Vec<usize> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for &i in &order {
-        if chosen.len() < budget && seen.insert(lines[noms[i].line].episode) {
-            chosen.push(i);
-        }
+    for (start, end) in ranges {
+        let ids: Vec<usize> =
+            (0..spans.len()).filter(|&i| (start..end).contains(&spans[i].first)).collect();
+        let sub: Vec<Span> = ids.iter().map(|&i| spans[i].clone()).collect();
+        chosen.extend(spans::select(&sub, lines, share).into_iter().map(|j| ids[j]));
     }
-    for &i in &order {
-        if chosen.len() < budget && !chosen.contains(&i) {
-            chosen.push(i);
-        }
-    }
-    chosen.sort_unstable();
-    chosen
-}
-
-/// Each episode's `per_episode` best nominations, whatever the other episodes hold: the same
-/// choice as a run over that episode alone would make. Returned in transcript order.
-pub fn select_per_episode(noms: &[Nomination], lines: &[Line], per_episode: usize) -> Vec<usize> {
-    let mut by_episode: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
-    for i in 0..noms.len() {
-        by_episode.entry(lines[noms[i].line].episode).or_default().push(i);
-    }
-    let mut chosen: Vec<usize> = Vec::new();
-    for (_, ids) in by_episode {
-        // A one-episode run of select_for_llm with this budget.
-        let sub: Vec<Nomination> = ids.iter().map(|&i| noms[i].clone()).collect();
-        chosen.extend(select_for_llm(&sub, lines, per_episode).into_iter().map(|j| ids[j]));
+    if !per_episode && chosen.len() > budget {
+        chosen.sort_by(|&a, &b| spans[b].score.total_cmp(&spans[a].score).then(a.cmp(&b)));
+        chosen.truncate(budget);
     }
     chosen.sort_unstable();
     chosen
@@ -130,14 +135,30 @@ fn defuse(text: &str) -> String {
 
 /// The request for one nomination.
 pub fn user_prompt(lines: &[Line], n: &Nomination) -> String {
+    let speaker = lines[n.line].sentence.speaker.as_deref().map(defuse);
+    let before = context_before(lines, n);
     USER_PROMPT
         .trim()
-        .replace("{key}", &defuse(&lines[n.line].sentence.text))
+        .replace("{speaker}", speaker.as_deref().unwrap_or("the speaker"))
+        .replace("{context}", &before)
         .replace("{passage}", &passage(lines, n))
 }
 
-/// Rewrites the selected nominations. A passage whose reply never parses is skipped (counted
-/// in the returned number): its extractive candidate stands.
+/// The question the passage answers, when the turn before it asked one: a little context
+/// that names what is being talked about.
+fn context_before(lines: &[Line], n: &Nomination) -> String {
+    let prev = n.first.checked_sub(1).map(|i| &lines[i]);
+    match prev {
+        Some(p) if p.episode == lines[n.first].episode && spans::is_question(&p.sentence.text) => {
+            let who = p.sentence.speaker.as_deref().map(defuse).unwrap_or_else(|| "Asked".into());
+            format!("(Before it, {who}: \"{}\")\n", defuse(&p.sentence.text))
+        }
+        _ => String::new(),
+    }
+}
+
+/// Writes up the selected nominations. A passage whose reply lacks either line is skipped
+/// (counted in the returned number): its extractive candidate stands, if it can.
 pub fn rewrite(
     llm: &mut Llm,
     model_name: &str,
@@ -147,9 +168,8 @@ pub fn rewrite(
     cache: Option<&Path>,
     progress: &dyn Progress,
 ) -> Result<(Vec<(usize, Rewrite)>, usize), DistillError> {
-    let schema = Schema::for_type::<Rewrite>()?;
     let opts = GenOptions {
-        max_tokens: 200,
+        max_tokens: 120,
         // Keeping the passage's own words is wanted here: no repetition penalty.
         sampling: Sampling { repeat_penalty: 1.0, ..Sampling::default() },
         ignore_eos: false,
@@ -165,19 +185,20 @@ pub fn rewrite(
             Some(r) => Some(r),
             None => {
                 let msgs = [ChatMessage::system(SYSTEM_PROMPT.trim()), ChatMessage::user(user)];
-                match llm.chat_json::<Rewrite>(&msgs, &schema, &opts, 2) {
-                    Ok((r, _)) => {
+                let reply = llm.chat(&msgs, &opts, &mut |_| {})?;
+                match Rewrite::parse(&reply.text) {
+                    Some(r) => {
                         if let Some(path) = &key {
                             write_cached(path, &r);
                         }
                         Some(r)
                     }
-                    Err(LlmError::NoValidJson { last, .. }) => {
-                        tracing::warn!("passage {i}: no usable reply ({last}); kept as said");
+                    None => {
+                        let text = reply.text.replace('\n', " / ");
+                        tracing::warn!("passage {i}: no usable reply ({text})");
                         failed += 1;
                         None
                     }
-                    Err(e) => return Err(e.into()),
                 }
             }
         };
@@ -188,11 +209,11 @@ pub fn rewrite(
     Ok((out, failed))
 }
 
-/// Replies are cached by model, prompt, reply schema and passage: a second run over the same
+/// Replies are cached by model, prompt, reply format and passage: a second run over the same
 /// episode (a new `--top`, other interests) costs no generation.
 fn cache_path(dir: &Path, model: &str, user: &str) -> PathBuf {
-    let schema = serde_json::to_string(&schemars::schema_for!(Rewrite)).unwrap_or_default();
-    let key = store::sha256_bytes(format!("{model}\0{SYSTEM_PROMPT}\0{schema}\0{user}").as_bytes());
+    let format = REPLY_FORMAT;
+    let key = store::sha256_bytes(format!("{model}\0{SYSTEM_PROMPT}\0{format}\0{user}").as_bytes());
     dir.join(&key[..2]).join(format!("{key}.json"))
 }
 
@@ -206,5 +227,23 @@ fn write_cached(path: &Path, reply: &Rewrite) {
         .and_then(|json| store::atomic_write(path, &json));
     if let Err(e) = result {
         tracing::warn!("could not cache an LLM reply: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Rewrite;
+
+    #[test]
+    fn replies_are_two_labelled_lines() {
+        let r = Rewrite::parse(
+            "**Headline:** Monoliths first\nNote: Johnny recommends a monolith on a PaaS, because a \
+             small team cannot staff operations.\n",
+        );
+        let r = r.expect("parsed");
+        assert_eq!(r.headline, "Monoliths first");
+        assert!(r.note.starts_with("Johnny recommends") && r.note.ends_with("operations."));
+        assert_eq!(Rewrite::parse("Johnny recommends a monolith."), None);
+        assert_eq!(Rewrite::parse("Headline: x\nNote:"), None);
     }
 }

@@ -71,8 +71,13 @@ pub fn cluster(cands: &[Candidate], threshold: f32) -> Vec<Cluster> {
     groups
         .into_iter()
         .map(|mut members| {
+            // A verified note speaks for its cluster before any sentence as said.
+            let tier = |i: usize| u8::from(cands[i].origin != Origin::Llm);
             members.sort_by(|&a, &b| {
-                strength(&cands[b]).total_cmp(&strength(&cands[a])).then(a.cmp(&b))
+                tier(a)
+                    .cmp(&tier(b))
+                    .then(strength(&cands[b]).total_cmp(&strength(&cands[a])))
+                    .then(a.cmp(&b))
             });
             Cluster { members }
         })
@@ -100,6 +105,8 @@ mod tests {
             claim: String::new(),
             explanation: String::new(),
             quote: String::new(),
+            speaker: None,
+            edited: false,
             origin,
             grounding: 0.7,
             specificity: 0.5,

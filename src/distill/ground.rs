@@ -14,16 +14,21 @@ use super::{dot, Candidate, DistillError, Line, Options, Origin, Rejection};
 /// Rewrites less similar than this to their sentence are rejected. Faithful restatements of a
 /// sentence score 0.6–0.95 against it with all-MiniLM-L6-v2; unrelated text under 0.3.
 pub const DEFAULT_MIN_GROUNDING: f32 = 0.5;
+/// Sentences of one span that may stand as said.
+const AS_SAID_PER_SPAN: usize = 3;
 /// Sentences either side of the passage that may also back a claim's numbers and names.
 const SOURCE_CONTEXT: usize = 1;
 /// An explanation's sentence stays only if it is this close to a sentence of its passage.
 const WHY_MIN_SIMILARITY: f32 = 0.5;
-/// At most this share of an explanation sentence's content words may be absent from its
-/// passage: small models "explain" with confident general knowledge that is often wrong
-/// ("…which means the price increases as more panels are made").
-const MAX_WHY_NOVELTY: f32 = 0.15;
-/// The same for the claim, which may rephrase more.
-const MAX_CLAIM_NOVELTY: f32 = 0.4;
+/// At most this share of a note's content words may be absent from its passage: small
+/// models "explain" with confident general knowledge that is often wrong.
+const MAX_CLAIM_NOVELTY: f32 = 0.45;
+/// How notes report speech ("X argues that…"): never counted as words the passage lacks.
+const REPORTING: &str =
+    "argue argues argued recommend recommends suggest suggests explain explains \
+                         explained say says said believe believes note notes warn warns think \
+                         thinks point points out describe describes emphasize emphasizes \
+                         stress stresses advise advises";
 /// Runs of this many words shared with the prompt mark text copied from the instructions.
 const ECHO_WORDS: usize = 5;
 
@@ -34,6 +39,8 @@ struct Accepted {
     why: String,
     vector: Vec<f32>,
     grounding: f32,
+    /// The sentence of the span the claim states: the entry quotes it.
+    anchor: usize,
 }
 
 pub fn ground(
@@ -48,94 +55,112 @@ pub fn ground(
     for (i, r) in rewrites {
         let n = &noms[*i];
         match check(r, n, lines) {
-            Ok((claim, why)) => pending.push((*i, claim, why)),
-            Err(reason) => rejected.push(rejection(lines, n, &r.claim, reason)),
+            Ok((headline, note)) => pending.push((*i, headline, note)),
+            Err(reason) => rejected.push(rejection(lines, n, &r.note, reason)),
         }
     }
-    // Every sentence of every claim and explanation, embedded in one batch.
-    let split: Vec<(Vec<String>, Vec<String>)> =
-        pending.iter().map(|(_, c, w)| (sentences(c), sentences(w))).collect();
-    let texts: Vec<&str> =
-        split.iter().flat_map(|(c, w)| c.iter().chain(w.iter()).map(String::as_str)).collect();
+    // Every sentence of every note, embedded in one batch.
+    let split: Vec<Vec<String>> = pending.iter().map(|(_, _, note)| sentences(note)).collect();
+    let texts: Vec<&str> = split.iter().flatten().map(String::as_str).collect();
     let mut vectors = embedder.embed(&texts)?.into_iter();
     let mut accepted: Vec<Option<Accepted>> = vec![None; noms.len()];
-    for ((i, claim, _), (claim_sents, why_sents)) in pending.into_iter().zip(split) {
+    for ((i, headline, note), note_sents) in pending.into_iter().zip(split) {
         let n = &noms[i];
-        let key = &lines[n.line].vector;
-        let claim_vecs: Vec<Vec<f32>> = vectors.by_ref().take(claim_sents.len()).collect();
-        let why_vecs: Vec<Vec<f32>> = vectors.by_ref().take(why_sents.len()).collect();
-        // A claim of several sentences (small models copy the passage) is cut to the one
-        // that states the nominated point.
-        let best = (0..claim_sents.len())
-            .filter(|&k| claim_sents.len() == 1 || is_statement(&claim_sents[k]))
-            .max_by(|&a, &b| dot(&claim_vecs[a], key).total_cmp(&dot(&claim_vecs[b], key)));
+        let vecs: Vec<Vec<f32>> = vectors.by_ref().take(note_sents.len()).collect();
+        // A sentence's anchor: the sentence of the span it is closest to.
+        let anchor_of = |v: &[f32]| {
+            (n.first..=n.last)
+                .map(|j| (j, dot(v, &lines[j].vector)))
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .unwrap_or((n.line, 0.0))
+        };
+        // The note's main sentence: the statement closest to something the span says.
+        let best = (0..note_sents.len())
+            .filter(|&k| note_sents.len() == 1 || is_statement(&note_sents[k]))
+            .max_by(|&a, &b| anchor_of(&vecs[a]).1.total_cmp(&anchor_of(&vecs[b]).1));
         let Some(best) = best else {
-            rejected.push(rejection(lines, n, &claim, "the claim states nothing".into()));
+            rejected.push(rejection(lines, n, &note, "the note states nothing".into()));
             continue;
         };
-        let grounding = dot(&claim_vecs[best], key);
+        let (anchor, to_sentence) = anchor_of(&vecs[best]);
+        // A note may sum up several sentences: the span as a whole counts as well.
+        let span: Vec<&[f32]> =
+            lines[n.first..=n.last].iter().map(|l| l.vector.as_slice()).collect();
+        let grounding = to_sentence.max(dot(&vecs[best], &super::mean_vector(&span)));
         if grounding < opts.min_grounding {
             let reason = format!(
-                "the claim does not say what its sentence says (similarity {grounding:.2} < {:.2})",
+                "the note does not say what its passage says (similarity {grounding:.2} < {:.2})",
                 opts.min_grounding
             );
-            rejected.push(rejection(lines, n, &claim, reason));
+            rejected.push(rejection(lines, n, &note, reason));
             continue;
         }
-        // Each sentence of the explanation must be close to something the passage says;
-        // generic filler ("This is crucial for understanding…") is not.
+        // Each other sentence must be close to something the passage says; generic filler
+        // ("This is crucial for understanding…") is not, and is left out.
         let passage: Vec<&Vec<f32>> =
             context_lines(lines, n.first, n.last, SOURCE_CONTEXT).map(|l| &l.vector).collect();
-        let source = context(lines, n.first, n.last, SOURCE_CONTEXT);
-        let why: Vec<&str> = why_sents
+        let kept: Vec<&str> = note_sents
             .iter()
-            .zip(&why_vecs)
-            .filter(|(s, v)| {
-                passage.iter().any(|p| dot(v, p) >= WHY_MIN_SIMILARITY)
-                    && novelty(s, &source) <= MAX_WHY_NOVELTY
-                    // Not the headline again in other words, and not cut off by the length limit.
-                    && dot(v, &claim_vecs[best]) < 0.9
-                    && s.trim_end_matches(['"', '\'', ')']).ends_with(['.', '!', '?'])
+            .zip(&vecs)
+            .enumerate()
+            .filter(|(k, (_, v))| {
+                *k == best || passage.iter().any(|p| dot(v, p) >= WHY_MIN_SIMILARITY)
             })
-            .map(|(s, _)| s.as_str())
+            .map(|(_, (s, _))| s.as_str())
             .collect();
-        let why = why.join(" ");
-        let headline = claim_sents[best].clone();
-        accepted[i] =
-            Some(Accepted { claim: headline, why, vector: claim_vecs[best].clone(), grounding });
+        let vector = vecs[best].clone();
+        let why = kept.join(" ");
+        accepted[i] = Some(Accepted { claim: headline, why, vector, grounding, anchor });
     }
-    let cands = noms
-        .iter()
-        .zip(accepted)
-        .map(|(n, acc)| {
-            let l = &lines[n.line];
-            let base = Candidate {
+    let mut cands = Vec::new();
+    for (n, acc) in noms.iter().zip(accepted) {
+        if let Some(Accepted { claim, why, vector, grounding, anchor }) = acc {
+            let a = &lines[anchor];
+            cands.push(Candidate {
+                episode: a.episode,
+                first: anchor,
+                last: anchor,
+                specificity: super::signals::specificity(&claim).max(a.specificity),
+                claim,
+                explanation: why,
+                quote: a.sentence.text.clone(),
+                speaker: a.sentence.speaker.clone(),
+                edited: a.sentence.edited,
+                origin: Origin::Llm,
+                grounding,
+                score: lines[n.line].score,
+                vector,
+            });
+        }
+        // The span's sentences that read as points on their own stand as said too (at most
+        // `AS_SAID_PER_SPAN`): they let the same point merge across episodes, and they are the
+        // brief when no note holds. A fragment is never one of them.
+        let mut said: Vec<usize> = (n.first..=n.last)
+            .filter(|&j| {
+                let l = &lines[j];
+                l.filler.is_none() && l.specificity >= 0.35 && self_contained(&l.sentence.text)
+            })
+            .collect();
+        said.sort_by(|&a, &b| lines[b].score.total_cmp(&lines[a].score).then(a.cmp(&b)));
+        for j in said.into_iter().take(AS_SAID_PER_SPAN) {
+            let l = &lines[j];
+            cands.push(Candidate {
                 episode: l.episode,
-                first: n.line,
-                last: n.line,
+                first: j,
+                last: j,
                 claim: tidy(&l.sentence.text),
-                explanation: context_after(lines, n.line),
+                explanation: context_after(lines, j),
                 quote: l.sentence.text.clone(),
+                speaker: l.sentence.speaker.clone(),
+                edited: l.sentence.edited,
                 origin: Origin::Extractive,
                 grounding: 1.0,
                 specificity: l.specificity,
                 score: l.score,
                 vector: l.vector.clone(),
-            };
-            match acc {
-                Some(Accepted { claim, why, vector, grounding }) => Candidate {
-                    specificity: super::signals::specificity(&claim).max(l.specificity),
-                    explanation: if why.is_empty() { base.explanation.clone() } else { why },
-                    claim,
-                    origin: Origin::Llm,
-                    grounding,
-                    vector,
-                    ..base
-                },
-                None => base,
-            }
-        })
-        .collect();
+            });
+        }
+    }
     Ok((cands, rejected))
 }
 
@@ -148,59 +173,187 @@ fn rejection(lines: &[Line], n: &Nomination, claim: &str, reason: String) -> Rej
     }
 }
 
-/// The rules that need no model. Returns the claim and the explanation (empty when the
-/// model's explanation broke a rule: the transcript's next sentence stands in for it).
+/// The rules that need no model. Returns the headline and the note, whitespace normalised.
 fn check(r: &Rewrite, n: &Nomination, lines: &[Line]) -> Result<(String, String), String> {
-    let claim = r.claim.split_whitespace().collect::<Vec<_>>().join(" ");
-    let words = claim.split_whitespace().count();
-    if words < 4 {
-        return Err("the claim is too short to say anything".into());
+    let norm = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let headline = norm(r.headline.trim_end_matches('.'));
+    let note = norm(&r.note);
+    if !(2..=16).contains(&headline.split_whitespace().count()) {
+        return Err("the headline is not a short title".into());
     }
-    if words > 60 {
-        return Err("the claim is not one sentence".into());
+    let words = note.split_whitespace().count();
+    if words < 6 {
+        return Err("the note is too short to say anything".into());
     }
-    // A claim that does not end a sentence was cut by the length limit mid-thought.
-    if !claim.trim_end_matches(['"', '\'', ')']).ends_with(['.', '!', '?']) {
-        return Err("the claim was cut off".into());
+    if words > 80 {
+        return Err("the note is not one or two sentences".into());
     }
-    if echoes_prompt(&claim) {
-        return Err("the model repeated its instructions".into());
+    // A note that does not end a sentence was cut by the length limit mid-thought.
+    if !note.trim_end_matches(['"', '\'', ')']).ends_with(['.', '!', '?']) {
+        return Err("the note was cut off".into());
     }
-    let source = context(lines, n.first, n.last, SOURCE_CONTEXT);
-    let novel = novelty(&claim, &source);
-    if novel > MAX_CLAIM_NOVELTY {
-        return Err(format!(
-            "the claim says what its passage does not ({:.0} % new words)",
-            novel * 100.0
-        ));
+    for text in [&headline, &note] {
+        if echoes_prompt(text) || leaks_prompt(text) {
+            return Err("the model repeated its instructions".into());
+        }
+        if spoken(text) {
+            return Err("speech copied from the transcript, not a note about it".into());
+        }
+        if topic_only(text) {
+            return Err("a topic mention (\"they discuss X\"), not a point".into());
+        }
+    }
+    if repeats_itself(&note) {
+        return Err("the note repeats a clause".into());
+    }
+    // The speakers' names are given with the passage, so a note may use them.
+    let names: Vec<&str> = (n.first.saturating_sub(1)..=n.last)
+        .filter_map(|j| lines[j].sentence.speaker.as_deref())
+        .collect();
+    // The verbs a note reports with are not new content either.
+    let source = format!(
+        "{} {REPORTING} {}",
+        names.join(" "),
+        context(lines, n.first, n.last, SOURCE_CONTEXT)
+    );
+    // A Title Case headline capitalises ordinary words: read it in sentence case for names.
+    let title = sentence_case(&headline);
+    for (what, text, limit) in [("note", &note, MAX_CLAIM_NOVELTY), ("headline", &title, 0.5)] {
+        let novel = novelty(text, &source);
+        if novel > limit {
+            return Err(format!(
+                "the {what} says what its passage does not ({:.0} % new words)",
+                novel * 100.0
+            ));
+        }
+        let invented = unsupported_specifics(text, &source);
+        if !invented.is_empty() {
+            return Err(format!(
+                "the {what} adds what its source does not say: {}",
+                invented.join(", ")
+            ));
+        }
     }
     // Embeddings barely notice a "not": "you do not need a lot of room" and "a tomato needs a
-    // lot of room" are close. A rewrite must keep its sentence's negation and add none.
-    let key_negated = negated(&lines[n.line].sentence.text);
-    if key_negated != negated(&claim) && (key_negated || !negated(&source)) {
-        return Err("the claim flips a negation of its sentence".into());
+    // lot of room" are close. The note must keep the negation of the sentence it restates,
+    // and neither it nor the headline may add one the passage lacks.
+    let key = &lines[anchor_by_words(&note, lines, n)].sentence.text;
+    let restates = novelty(&note, key) < 0.5;
+    let dropped = restates && negated(key) && !negated(&note);
+    if dropped || ((negated(&note) || negated(&headline)) && !negated(&source)) {
+        return Err("the note flips a negation of its passage".into());
     }
-    // The figures are usually the point: a rewrite that drops all of them says less.
-    let key_numbers = numbers(&lines[n.line].sentence.text);
-    let claim_numbers = numbers(&claim);
-    if !key_numbers.is_empty() && key_numbers.iter().all(|k| !claim_numbers.contains(k)) {
+    // Shares and amounts are usually the point: a note that drops all of them says less.
+    // (Other figures in a passage are often just examples: "1,000 VMs or two".)
+    let key_numbers = numbers(key);
+    let note_numbers = numbers(&note);
+    let measured =
+        ["%", "percent", "$", "€", "£", "dollars", "euros"].iter().any(|m| key.contains(m));
+    if measured && !key_numbers.is_empty() && key_numbers.iter().all(|k| !note_numbers.contains(k))
+    {
         return Err(format!(
-            "the claim drops the figures of its sentence ({})",
+            "the note drops the figures of its sentence ({})",
             key_numbers.join(", ")
         ));
     }
-    let invented = unsupported_specifics(&claim, &source);
-    if !invented.is_empty() {
-        return Err(format!(
-            "the claim adds what its source does not say: {}",
-            invented.join(", ")
-        ));
+    Ok((headline, note))
+}
+
+/// "Open Source Needs A Business Model" → "Open source needs a business model": when most words
+/// are capitalised, the capitals mark a title, not names.
+fn sentence_case(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let caps = words.iter().filter(|w| w.chars().next().is_some_and(char::is_uppercase)).count();
+    if words.len() < 3 || caps * 5 < words.len() * 3 {
+        return text.to_string();
     }
-    let why = r.why.split_whitespace().collect::<Vec<_>>().join(" ");
-    let why_ok = why.split_whitespace().count() >= 4
-        && !echoes_prompt(&why)
-        && unsupported_specifics(&why, &source).is_empty();
-    Ok((claim, if why_ok { why } else { String::new() }))
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    for (i, w) in words.iter().enumerate() {
+        // Acronyms and mixed case (NATS, TypeScript) stay as written.
+        let rest_lower = w.chars().skip(1).all(|c| !c.is_uppercase());
+        out.push(if i > 0 && rest_lower { w.to_lowercase() } else { w.to_string() });
+    }
+    out.join(" ")
+}
+
+/// The sentence of the span that shares the most content words with `claim` (ties: the
+/// nominated sentence): what a negation or a figure of the claim is checked against.
+fn anchor_by_words(claim: &str, lines: &[Line], n: &Nomination) -> usize {
+    let overlap = |j: usize| 1.0 - novelty(claim, &lines[j].sentence.text);
+    (n.first..=n.last)
+        .max_by(|&a, &b| {
+            overlap(a).total_cmp(&overlap(b)).then((b == n.line).cmp(&(a == n.line)).reverse())
+        })
+        .unwrap_or(n.line)
+}
+
+/// Words of the task rather than of the passage: a claim that talks about "the passage" or
+/// "the main point" describes the prompt, not the episode; "that's a great point" and "it's
+/// important to…" are the platitudes small models fall back on.
+fn leaks_prompt(text: &str) -> bool {
+    let t = text.to_lowercase();
+    [
+        "passage",
+        "key sentence",
+        "transcript",
+        "the text says",
+        "the speaker says",
+        "this excerpt",
+        "main point",
+        "makes here",
+        // Praise and platitudes say nothing about the episode.
+        "great point",
+        "great example",
+        "it's important to",
+        "it is important to",
+    ]
+    .iter()
+    .any(|p| t.contains(p))
+}
+
+/// A note about a conversation is in the third person and starts with its subject; "I", "we",
+/// "our" or a leading "But"/"So" mean the model copied the speech instead of writing about it.
+fn spoken(text: &str) -> bool {
+    let words = super::verify::words(text);
+    let first_person =
+        ["i", "i'm", "i've", "i'd", "i'll", "me", "my", "we", "we're", "we've", "our", "us"];
+    let leads = ["but", "and", "so", "because", "or", "well", "yeah", "like", "also"];
+    words.iter().any(|w| first_person.contains(&w.as_str()))
+        || words.first().is_some_and(|w| leads.contains(&w.as_str()))
+}
+
+/// "Nora and Ben talk about heat pumps" says what was talked about, not what was said about it.
+fn topic_only(text: &str) -> bool {
+    let t = text.to_lowercase();
+    ["talk about", "talks about", "talked about", "discuss", "the topic of", "conversation about"]
+        .iter()
+        .any(|p| t.contains(p))
+}
+
+/// Whether a run of five words occurs twice: a small model that loops ("… which means the
+/// cache is slow, which means the cache is slow").
+fn repeats_itself(text: &str) -> bool {
+    let w = super::verify::words(text);
+    let grams: Vec<&[String]> = w.windows(5).collect();
+    grams.iter().enumerate().any(|(i, g)| grams[i + 5.min(grams.len() - i)..].contains(g))
+}
+
+/// A spoken sentence that can stand as an entry by itself: a statement of some length that
+/// does not lean on what came before ("That's why…", "It does.") or trail off ("… and").
+fn self_contained(text: &str) -> bool {
+    let t = tidy(text);
+    let words: Vec<String> = super::verify::words(&t);
+    let leans = [
+        "it", "that", "this", "they", "those", "these", "he", "she", "which", "there", "because",
+        "that's", "it's", "they're", "there's", "this's",
+    ];
+    let trails = ["and", "but", "or", "so", "because", "the", "a", "to", "of", "with"];
+    words.len() >= 8
+        && !super::spans::is_question(&t)
+        && t.trim_end_matches(['"', '\'', ')']).ends_with(['.', '!'])
+        && !words.first().is_some_and(|w| leans.contains(&w.as_str()))
+        && !words.last().is_some_and(|w| trails.contains(&w.as_str()))
+        && !t.contains('—')
 }
 
 /// Whether `text` shares a run of `ECHO_WORDS` words with the prompts: small models copy
@@ -333,10 +486,42 @@ mod tests {
 
     #[test]
     fn instructions_copied_into_an_answer_are_caught() {
-        assert!(echoes_prompt("One or two sentences with the reason, mechanism or evidence."));
+        assert!(echoes_prompt("One sentence in your own words, in the third person."));
         assert!(!echoes_prompt(
             "Heat pumps move heat rather than making it, so they need less power."
         ));
+    }
+
+    #[test]
+    fn notes_that_copy_speech_talk_about_the_prompt_or_loop_are_caught() {
+        use super::{leaks_prompt, repeats_itself, spoken};
+        assert!(spoken("But we're talking about a mistake like deploying service A."));
+        assert!(spoken("I think the cache is slow."));
+        assert!(!spoken(
+            "Johnny recommends a monolith on a PaaS until the team can staff operations."
+        ));
+        assert!(leaks_prompt("The key sentence claims that caches are slow."));
+        assert!(leaks_prompt("One of the main points Aaron makes here is that YAML is hard."));
+        assert!(!leaks_prompt("Aaron argues that declarative APIs replace deploy scripts."));
+        assert!(super::topic_only("Nora and Ben talk about heat pumps"));
+        assert!(super::topic_only("Jordan discusses the benefits of Temporal."));
+        assert!(!super::topic_only("Heat pumps deliver three units of heat per unit of power."));
+        assert!(repeats_itself(
+            "The cache is slow because the disk is full, so the cache is slow because the disk is full."
+        ));
+        assert!(!repeats_itself("The cache is slow because the disk is full."));
+    }
+
+    #[test]
+    fn only_sentences_that_stand_alone_can_be_entries_as_said() {
+        use super::self_contained;
+        assert!(self_contained(
+            "Reviewers catch far fewer defects once a change passes 400 lines."
+        ));
+        assert!(!self_contained("That's why we moved everything to one repository last year."));
+        assert!(!self_contained("Because when you're a developer and you're looking to build it."));
+        assert!(!self_contained("What do you think about microservices for small teams, then?"));
+        assert!(!self_contained("We split the service into three parts and"));
     }
 
     #[test]

@@ -1,12 +1,15 @@
 //! Distillation: from transcripts to ranked, deduplicated, grounded insights.
 //!
 //! The LLM is the smallest part of the job. Every sentence is first read without it
-//! ([`signals`]: filler, specificity, centrality over sentence embeddings); those scores
-//! nominate the sentences that carry the points ([`candidates`]), so a weak model still
-//! leaves the real points on the list. The model rewrites the best nominations into a claim
-//! and why it matters, and its wording must pass the grounding rules ([`ground`], [`verify`])
-//! or the sentence stands as it was said; [`cluster`] merges the same point said twice,
-//! within or across episodes, and [`rank`] orders what is left.
+//! ([`signals`]: filler, specificity, centrality over sentence embeddings), and the sentences
+//! are grouped into spans ([`spans`]): a paragraph of one speaker's turn, the unit in which
+//! conversation makes a point and gives its reason. Model-free span scores nominate the spans
+//! that argue something specific about the episode's subject ([`candidates`]), chosen for
+//! coverage, so a weak model still leaves the real points on the list. The model writes each
+//! chosen span up as a claim and why it holds, and its wording must pass the grounding rules
+//! ([`ground`], [`verify`]) or the span's best sentence stands as it was said (only when it
+//! reads as a point on its own); [`cluster`] merges the same point said twice, within or
+//! across episodes, and [`rank`] orders what is left.
 
 pub mod assemble;
 pub mod candidates;
@@ -17,6 +20,7 @@ pub mod pipeline;
 pub mod prepare;
 pub mod rank;
 pub mod signals;
+pub mod spans;
 pub mod verify;
 
 use crate::asr::Segment;
@@ -70,8 +74,12 @@ pub struct Candidate {
     pub claim: String,
     /// Why it holds and why it matters (LLM), or the surrounding transcript (extractive).
     pub explanation: String,
-    /// The transcript's own words for the span.
+    /// The transcript's own words for the span, cleaned of fillers (see `edited`).
     pub quote: String,
+    /// Who said the quote, when the transcript names speakers.
+    pub speaker: Option<String>,
+    /// Cleaning removed fillers or a false start from the quote.
+    pub edited: bool,
     pub origin: Origin,
     /// Cosine similarity of the claim to its span.
     pub grounding: f32,
@@ -95,9 +103,9 @@ pub struct Rejection {
 pub struct Options {
     /// Sentence splitting (the word limit for unpunctuated runs).
     pub chunk: ChunkOptions,
-    /// At most this many nominated passages are rewritten by the LLM, each episode's best
-    /// first; the rest stand as said. Bounds the time of long episodes: about 9 s each for
-    /// the default model on 2 cores, so 8 keep a 60-minute episode under 90 s.
+    /// At most this many nominated passages are written up by the LLM, chosen for value and
+    /// coverage. Bounds the time of long episodes: about 10 s each for Qwen2.5-Coder-1.5B on 2
+    /// cores, so 10 keep a 60-minute episode near 100 s; about half pass the grounding rules.
     pub llm_passages: usize,
     /// `llm_passages` applies to each episode on its own rather than to the whole run. Batches
     /// use it: an episode's rewrites then do not depend on which other episodes share the run,
@@ -117,7 +125,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             chunk: ChunkOptions::default(),
-            llm_passages: 8,
+            llm_passages: 10,
             llm_per_episode: false,
             merge_threshold: cluster::DEFAULT_MERGE_THRESHOLD,
             min_grounding: ground::DEFAULT_MIN_GROUNDING,

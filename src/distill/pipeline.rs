@@ -9,7 +9,7 @@ use crate::embed::Embedder;
 use crate::llm::Llm;
 
 use super::rank::{self, Ranked};
-use super::{candidates, cluster, ground, prepare};
+use super::{candidates, cluster, ground, prepare, spans};
 use super::{Candidate, DistillError, Episode, Line, Options, Progress, Rejection};
 
 /// The models distillation uses. Without an LLM only extractive candidates are made.
@@ -59,26 +59,29 @@ pub fn run(
     stats.sentences = lines.len();
     lap("sentences", &mut stats);
 
-    let noms = candidates::nominate(&lines);
-    for n in &noms {
-        let l = &lines[n.line];
+    let spans = spans::spans(&lines);
+    let kept = candidates::nominate(&spans, &lines);
+    let noms: Vec<candidates::Nomination> = kept.iter().map(|&i| spans[i].nomination()).collect();
+    for &i in &kept {
+        let s = &spans[i];
         tracing::debug!(
-            "nominated {}: score {:.2} (specificity {:.2}, centrality {:.2}): {}",
-            n.line,
-            l.score,
-            l.specificity,
-            l.centrality,
-            l.sentence.text
+            "span {}..={} score {:.2}: {}",
+            s.first,
+            s.last,
+            s.score,
+            lines[s.key].sentence.text
         );
     }
     stats.nominated = noms.len();
     let rewrites = match models.llm {
         Some((llm, name)) if opts.llm_passages > 0 => {
-            let selected = if opts.llm_per_episode {
-                candidates::select_per_episode(&noms, &lines, opts.llm_passages)
-            } else {
-                candidates::select_for_llm(&noms, &lines, opts.llm_passages)
-            };
+            let kept_spans: Vec<spans::Span> = kept.iter().map(|&i| spans[i].clone()).collect();
+            let selected = candidates::select_for_llm(
+                &kept_spans,
+                &lines,
+                opts.llm_passages,
+                opts.llm_per_episode,
+            );
             stats.llm_passages = selected.len();
             let (rewrites, failed) =
                 candidates::rewrite(llm, name, &lines, &noms, &selected, cache, progress)?;

@@ -96,9 +96,15 @@ pub fn rank(
             Ranked { cluster, score, parts, nearby: Vec::new() }
         })
         .collect();
+    // A verified write-up ranks above any sentence as it was said: spoken sentences read as
+    // fragments next to notes, so they only fill places the model's notes leave empty.
+    let tier = |c: &Candidate| u8::from(c.origin != Origin::Llm);
     ranked.sort_by(|a, b| {
         let (ra, rb) = (&cands[a.cluster.representative()], &cands[b.cluster.representative()]);
-        b.score.total_cmp(&a.score).then((ra.episode, ra.first).cmp(&(rb.episode, rb.first)))
+        tier(ra)
+            .cmp(&tier(rb))
+            .then(b.score.total_cmp(&a.score))
+            .then((ra.episode, ra.first).cmp(&(rb.episode, rb.first)))
     });
     for i in 0..ranked.len() {
         let vi = &cands[ranked[i].cluster.representative()].vector;

@@ -23,6 +23,8 @@ fn candidate(episode: usize, first: usize, claim: &str, vector: Vec<f32>) -> Can
         claim: claim.into(),
         explanation: String::new(),
         quote: claim.into(),
+        speaker: None,
+        edited: false,
         origin: Origin::Llm,
         grounding: 0.8,
         specificity: 0.5,

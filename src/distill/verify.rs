@@ -102,8 +102,12 @@ pub fn unsupported_specifics(claim: &str, source: &str) -> Vec<String> {
                 out.push(token.to_string());
             }
         } else if !sentence_start && token.chars().next().is_some_and(char::is_uppercase) {
-            let w = words(token).join(" ");
-            if !w.is_empty() && !source_words.contains(&w) && !COMMON_CAPS.contains(&w.as_str()) {
+            // "ECS/EKS" is two words; each must be in the source ("Moment's" as "Moment").
+            let known = |w: &String| {
+                let w = w.strip_suffix("'s").unwrap_or(w);
+                source_words.contains(w) || COMMON_CAPS.contains(&w)
+            };
+            if !words(token).iter().all(known) {
                 out.push(token.to_string());
             }
         }
@@ -123,7 +127,12 @@ mod tests {
         texts
             .iter()
             .enumerate()
-            .map(|(i, t)| Sentence { text: t.to_string(), start: i as f64, end: i as f64 + 1.0 })
+            .map(|(i, t)| Sentence {
+                text: t.to_string(),
+                start: i as f64,
+                end: i as f64 + 1.0,
+                ..Default::default()
+            })
             .collect()
     }
 

@@ -17,7 +17,7 @@ pub enum ParseError {
 }
 
 /// File extensions read as transcripts rather than audio.
-pub const EXTENSIONS: &[&str] = &["srt", "vtt", "json", "txt"];
+pub const EXTENSIONS: &[&str] = &["srt", "vtt", "json", "txt", "md"];
 
 /// Speaking rate used to give plain text (which has no times) approximate timestamps.
 pub const PLAIN_TEXT_WPM: f64 = 150.0;
@@ -190,18 +190,97 @@ fn ends_sentence(t: &str) -> bool {
     t.ends_with(['.', '?', '!'])
 }
 
-/// Plain text: one segment per non-empty line (a `NAME:` label becomes the speaker), times
-/// estimated from the word count at PLAIN_TEXT_WPM.
+/// Plain text and Markdown transcripts, as publishers post them: one segment per paragraph;
+/// a `**Name:**` or `Name:` label makes a turn, and once a text has used labels, a paragraph
+/// without one continues the last speaker. Markdown escapes and emphasis are undone and
+/// bracketed tags (`[laughter]`, `[inaudible]`) dropped; a `[HH:MM:SS]` marker sets the clock,
+/// which otherwise runs at PLAIN_TEXT_WPM.
 fn plain(text: &str) -> Vec<Segment> {
     let mut t = 0.0;
-    let mut out = Vec::new();
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (speaker, text) = speaker_and_text(line, false);
-        let secs = text.split_whitespace().count() as f64 * 60.0 / PLAIN_TEXT_WPM;
-        out.push(Segment { start: t, end: t + secs, text, speaker, ..Segment::default() });
-        t += secs;
+    let mut out: Vec<Segment> = Vec::new();
+    let mut last_speaker: Option<String> = None;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') || line.chars().all(|c| "-*_=".contains(c)) {
+            continue;
+        }
+        let line = unescape_markdown(line);
+        let (label, rest) = match bold_label(&line) {
+            Some((name, rest)) => (Some(name), rest.to_string()),
+            None => speaker_and_text(&line, false),
+        };
+        let (marker, words_before, text) = drop_brackets(&rest);
+        if text.is_empty() {
+            continue;
+        }
+        let speaker = match label {
+            Some(name) => {
+                last_speaker = Some(name.clone());
+                Some(name)
+            }
+            None => last_speaker.clone(),
+        };
+        let per_word = 60.0 / PLAIN_TEXT_WPM;
+        let start = marker.map_or(t, |m| (m - words_before as f64 * per_word).max(0.0));
+        let end = start + text.split_whitespace().count() as f64 * per_word;
+        out.push(Segment { start, end, text, speaker, ..Segment::default() });
+        t = end;
     }
     out
+}
+
+/// `\[`, `\*`, `\_`… → the character itself.
+fn unescape_markdown(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('\\', Some(n)) if n.is_ascii_punctuation() => {
+                out.push(*n);
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `**Name:** text` or `__Name:__ text` (the colon inside or outside the emphasis).
+fn bold_label(line: &str) -> Option<(String, &str)> {
+    let mark = ["**", "__"].into_iter().find(|m| line.starts_with(m))?;
+    let inner = &line[mark.len()..];
+    let close = inner.find(mark)?;
+    let label = inner[..close].trim().trim_end_matches(':').trim();
+    let rest = inner[close + mark.len()..].trim_start();
+    let rest = rest.strip_prefix(':').unwrap_or(rest).trim_start();
+    let plausible = !label.is_empty()
+        && label.split_whitespace().count() <= 4
+        && (inner[..close].trim_end().ends_with(':')
+            || inner[close + mark.len()..].starts_with(':'));
+    plausible.then(|| (label.to_string(), rest))
+}
+
+/// Removes bracketed tags; returns the first `[HH:MM:SS(.ff)]` time marker found, how many
+/// words preceded it, and the remaining text with whitespace normalised.
+fn drop_brackets(text: &str) -> (Option<f64>, usize, String) {
+    let mut marker = None;
+    let mut words_before = 0;
+    let mut kept = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        let Some(close) = rest[open..].find(']').map(|c| open + c) else { break };
+        kept.push_str(&rest[..open]);
+        kept.push(' ');
+        let inside = rest[open + 1..close].trim();
+        if marker.is_none() {
+            if let Some(secs) = timestamp(inside) {
+                marker = Some(secs);
+                words_before = kept.split_whitespace().count();
+            }
+        }
+        rest = &rest[close + 1..];
+    }
+    kept.push_str(rest);
+    (marker, words_before, kept.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 #[cfg(test)]

@@ -97,3 +97,25 @@ fn bad_files_are_clear_errors() {
     std::fs::write(&p, b"ok \xff").unwrap();
     assert!(read(&p).unwrap_err().to_string().contains("not UTF-8"));
 }
+
+#[test]
+fn markdown_transcripts_keep_turns_times_and_drop_tags() {
+    let body = "# Episode 12\n\n**Mat Ryer:** Hello, and welcome! \\[laughter\\]\n\n\
+                **Aaron Schlesinger:** \\[00:03:54.26\\] So to me, cloud native is new.\n\n\
+                And a second paragraph of Aaron's.\n\nJon: A plain label works too.\n";
+    let (_d, p) = write("ep.md", body);
+    let t = read(&p).unwrap();
+    let got: Vec<(Option<&str>, &str)> =
+        t.segments.iter().map(|s| (s.speaker.as_deref(), s.text.as_str())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (Some("Mat Ryer"), "Hello, and welcome!"),
+            (Some("Aaron Schlesinger"), "So to me, cloud native is new."),
+            (Some("Aaron Schlesinger"), "And a second paragraph of Aaron's."),
+            (Some("Jon"), "A plain label works too."),
+        ]
+    );
+    assert!((t.segments[1].start - 234.26).abs() < 1e-6, "the marker sets the clock");
+    assert!(t.segments[2].start > t.segments[1].start);
+}

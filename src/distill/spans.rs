@@ -1,0 +1,332 @@
+//! Spans: the unit of an insight. In conversation a point takes a few sentences (a claim and
+//! the reason for it), almost always within one speaker's turn, so a single sentence is a
+//! fragment and a whole transcript is too much for a small model. Each turn is cut at sentence
+//! boundaries into passages of about a paragraph; a transcript without speakers (Whisper) is cut
+//! the same way as if it were one long turn. Filler sentences (greetings, sponsor reads, talk
+//! about the show) are breaks that no span crosses. Turns too short to argue anything
+//! (reactions, most questions) make no span.
+//!
+//! A span is scored without a model: does it argue (reasons, consequences, contrasts), is it
+//! specific (numbers, names, content words), is it part of a long turn (where a guest answers
+//! or a host explains: the substance of a conversation), is it about what the episode is about
+//! (closeness to the episode's centroid), and is it neither a question, show furniture (intros,
+//! sponsor reads, talk about the show) nor the opening or closing minutes.
+
+use super::{dot, mean_vector, Line};
+
+/// Turns at least this long are where a conversation's substance is (a guest's answer, a
+/// host's explanation); shorter ones rank lower in proportion.
+const LONG_TURN_WORDS: f32 = 200.0;
+/// A span aims at this many words, and is cut before it would pass `MAX_WORDS`.
+const TARGET_WORDS: usize = 60;
+const MAX_WORDS: usize = 110;
+/// A remainder of a cut turn shorter than this joins the passage before it.
+const MIN_WORDS: usize = 30;
+/// Turns shorter than this (reactions, most questions) make no span at all.
+const MIN_TURN_WORDS: usize = 12;
+/// The share of an episode at either end where intros and goodbyes live.
+const EDGE: f32 = 0.05;
+
+/// Words that mark an argument: a reason, a consequence, a contrast or a finding.
+const REASONS: &[&str] = &[
+    "because",
+    "the reason",
+    "so that",
+    "which means",
+    "that means",
+    "that's why",
+    "in order to",
+    "instead of",
+    "rather than",
+    "the problem",
+    "the benefit",
+    "the advantage",
+    "the downside",
+    "the tradeoff",
+    "trade-off",
+    "it turns out",
+    "we found",
+    "we learned",
+    "the key",
+    "the difference",
+    "the point",
+    "otherwise",
+    "as a result",
+    "therefore",
+    "the goal",
+    "the idea",
+    "you should",
+    "you need to",
+    "you have to",
+    "i recommend",
+    "i'd recommend",
+    "my advice",
+    "the best way",
+    "the way to",
+    "the lesson",
+    "what matters",
+    "the risk",
+    "if you",
+];
+
+/// A passage `first..=last` (line indices) of one episode, its best sentence and its score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span {
+    pub first: usize,
+    pub last: usize,
+    /// Its most specific statement (not a question, not filler).
+    pub key: usize,
+    pub score: f32,
+}
+
+/// Every episode's spans, in transcript order. Filler (ad reads, greetings, talk about the show,
+/// text addressed to an AI) is never part of one; spans that are mostly questions are left out.
+pub fn spans(lines: &[Line]) -> Vec<Span> {
+    let mut out = Vec::new();
+    for (start, end) in super::candidates::episode_ranges(lines) {
+        let vectors: Vec<&[f32]> = lines[start..end].iter().map(|l| l.vector.as_slice()).collect();
+        let centroid = mean_vector(&vectors);
+        let mut episode: Vec<(Span, f32)> = Vec::new();
+        let turn_words = turn_lengths(lines, start, end);
+        for (first, last) in cut(lines, start, end) {
+            let words = turn_words[first - start];
+            if let Some(scored) = score(lines, (first, last), (start, end), words, &centroid) {
+                episode.push(scored);
+            }
+        }
+        // Closeness to the episode's subject, rescaled within the episode.
+        let (lo, hi) =
+            episode.iter().fold((f32::MAX, f32::MIN), |(a, b), (_, c)| (a.min(*c), b.max(*c)));
+        for (mut span, central) in episode {
+            let central = if hi > lo { (central - lo) / (hi - lo) } else { 0.5 };
+            span.score *= 0.6 + 0.4 * central;
+            out.push(span);
+        }
+    }
+    out
+}
+
+/// For each line of `start..end`, the number of words of its whole turn.
+fn turn_lengths(lines: &[Line], start: usize, end: usize) -> Vec<usize> {
+    let mut out = vec![0; end - start];
+    let mut i = start;
+    while i < end {
+        let turn = lines[i].sentence.turn;
+        let j = (i..end).find(|&j| lines[j].sentence.turn != turn).unwrap_or(end);
+        let words = lines[i..j].iter().map(|l| l.sentence.text.split_whitespace().count()).sum();
+        out[i - start..j - start].iter_mut().for_each(|w| *w = words);
+        i = j;
+    }
+    out
+}
+
+/// `(first, last)` line ranges: each turn cut into passages of about `TARGET_WORDS`. Filler
+/// (an ad read, a greeting, talk about the show, text addressed to an AI, a point an earlier
+/// brief carried) is a break: no passage includes it, and the talk either side stays usable.
+fn cut(lines: &[Line], start: usize, end: usize) -> Vec<(usize, usize)> {
+    let words = |i: usize| lines[i].sentence.text.split_whitespace().count();
+    let barrier = |i: usize| lines[i].filler.is_some();
+    let mut out = Vec::new();
+    let mut i = start;
+    while i < end {
+        if barrier(i) {
+            i += 1;
+            continue;
+        }
+        let turn = lines[i].sentence.turn;
+        let piece_end =
+            (i..end).find(|&j| lines[j].sentence.turn != turn || barrier(j)).unwrap_or(end);
+        let before = out.len();
+        let (mut a, mut n) = (i, 0);
+        for j in i..piece_end {
+            let w = words(j);
+            if n > 0 && (n >= TARGET_WORDS || n + w > MAX_WORDS) {
+                out.push((a, j - 1));
+                (a, n) = (j, 0);
+            }
+            n += w;
+        }
+        if out.len() > before && n < MIN_WORDS {
+            // A short tail joins the passage before it.
+            if let Some(last) = out.last_mut() {
+                last.1 = piece_end - 1;
+            }
+        } else if n >= MIN_WORDS || (out.len() == before && n >= MIN_TURN_WORDS) {
+            out.push((a, piece_end - 1));
+        }
+        i = piece_end;
+    }
+    out
+}
+
+fn score(
+    lines: &[Line],
+    (first, last): (usize, usize),
+    (start, end): (usize, usize),
+    turn_words: usize,
+    centroid: &[f32],
+) -> Option<(Span, f32)> {
+    let span = &lines[first..=last];
+    let n = span.len() as f32;
+    let questions = span.iter().filter(|l| is_question(&l.sentence.text)).count() as f32 / n;
+    if questions > 0.5 {
+        return None;
+    }
+    let statement = |l: &&Line| l.filler.is_none() && !is_question(&l.sentence.text);
+    let key = (first..=last)
+        .filter(|&i| statement(&&lines[i]))
+        .max_by(|&a, &b| lines[a].score.total_cmp(&lines[b].score).then(b.cmp(&a)))?;
+    let mut spec: Vec<f32> = span.iter().filter(statement).map(|l| l.specificity).collect();
+    spec.sort_by(|a, b| b.total_cmp(a));
+    let specificity = spec.iter().take(3).sum::<f32>() / spec.len().clamp(1, 3) as f32;
+    let text: String = span
+        .iter()
+        .map(|l| l.sentence.text.to_lowercase())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('’', "'");
+    let reasons = REASONS.iter().filter(|r| text.contains(*r)).count();
+    let argues = (reasons as f32 / 2.0).min(1.0);
+    let words = text.split_whitespace().count();
+    let length = if words < 45 { 0.8 } else { 1.0 };
+    let at = (first - start) as f32 / (end - start).max(1) as f32;
+    let edge = if !(EDGE..=1.0 - EDGE).contains(&at) { 0.5 } else { 1.0 };
+    // A transcript without speakers is one turn: every span counts as a long one.
+    let floor = 0.6 + 0.4 * (turn_words as f32 / LONG_TURN_WORDS).min(1.0);
+    let score =
+        (0.45 * specificity + 0.55 * argues) * floor * (1.0 - 0.6 * questions) * length * edge;
+    let vectors: Vec<&[f32]> = span.iter().map(|l| l.vector.as_slice()).collect();
+    let central = dot(&mean_vector(&vectors), centroid);
+    Some((Span { first, last, key, score }, central))
+}
+
+impl Span {
+    /// The span as the LLM and the grounding rules take it.
+    pub fn nomination(&self) -> super::candidates::Nomination {
+        super::candidates::Nomination { line: self.key, first: self.first, last: self.last }
+    }
+}
+
+pub fn is_question(text: &str) -> bool {
+    text.trim_end_matches(['"', '\'', ')', ' ']).ends_with('?')
+}
+
+/// The `budget` spans the LLM writes up, chosen for value and coverage: the best first, then
+/// each next one by its score less how close it is (in meaning and in time) to those already
+/// chosen, so a brief does not give five angles on one topic. Returned in transcript order.
+pub fn select(spans: &[Span], lines: &[Line], budget: usize) -> Vec<usize> {
+    let vec_of = |s: &Span| {
+        let v: Vec<&[f32]> = lines[s.first..=s.last].iter().map(|l| l.vector.as_slice()).collect();
+        mean_vector(&v)
+    };
+    let vectors: Vec<Vec<f32>> = spans.iter().map(vec_of).collect();
+    let (t0, t1) = match (lines.first(), lines.last()) {
+        (Some(a), Some(b)) => (a.sentence.start, b.sentence.end.max(a.sentence.start + 1.0)),
+        _ => (0.0, 1.0),
+    };
+    let mut chosen: Vec<usize> = Vec::new();
+    while chosen.len() < budget.min(spans.len()) {
+        let value = |i: usize| {
+            let s = &spans[i];
+            let penalty = chosen
+                .iter()
+                .map(|&c| {
+                    let same_episode = lines[spans[c].first].episode == lines[s.first].episode;
+                    let meaning = dot(&vectors[i], &vectors[c]).max(0.0);
+                    let gap = (lines[s.first].sentence.start
+                        - lines[spans[c].first].sentence.start)
+                        .abs()
+                        / (t1 - t0);
+                    let time = if same_episode { (1.0 - 10.0 * gap as f32).max(0.0) } else { 0.0 };
+                    0.5 * meaning + 0.3 * time
+                })
+                .fold(0.0, f32::max);
+            s.score - penalty * spans.iter().map(|s| s.score).fold(0.0, f32::max)
+        };
+        let next = (0..spans.len())
+            .filter(|i| !chosen.contains(i))
+            .max_by(|&a, &b| value(a).total_cmp(&value(b)).then(b.cmp(&a)));
+        match next {
+            Some(i) => chosen.push(i),
+            None => break,
+        }
+    }
+    chosen.sort_unstable();
+    chosen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunk::Sentence;
+    use crate::distill::signals::Filler;
+
+    fn line(turn: usize, speaker: &str, text: &str, filler: Option<Filler>) -> Line {
+        let vector = vec![1.0, (turn as f32).sin(), 0.0];
+        Line {
+            episode: 0,
+            sentence: Sentence {
+                text: text.into(),
+                speaker: Some(speaker.into()),
+                turn,
+                ..Default::default()
+            },
+            filler,
+            specificity: 0.5,
+            centrality: 0.5,
+            score: if filler.is_some() { 0.0 } else { 0.5 },
+            vector,
+        }
+    }
+
+    const POINT: &str = "We moved the build to one repository because the release took three days.";
+
+    #[test]
+    fn spans_keep_to_one_turn_and_never_hold_an_ad_or_a_bare_question() {
+        let mut lines =
+            vec![line(0, "Host", "So why did you move everything into one repository?", None)];
+        for _ in 0..4 {
+            lines.push(line(1, "Guest", POINT, None));
+        }
+        lines.push(line(
+            1,
+            "Guest",
+            "This show is brought to you by Linecraft, use code X.",
+            Some(Filler::Ad),
+        ));
+        for _ in 0..3 {
+            lines.push(line(1, "Guest", POINT, None));
+        }
+        lines.push(line(2, "Host", "Right.", None));
+        let spans = spans(&lines);
+        assert!(!spans.is_empty());
+        for s in &spans {
+            let turns: Vec<usize> = (s.first..=s.last).map(|i| lines[i].sentence.turn).collect();
+            assert!(turns.iter().all(|&t| t == 1), "one turn, the guest's: {s:?}");
+            assert!((s.first..=s.last).all(|i| lines[i].filler.is_none()), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn selection_spreads_over_the_episode() {
+        let lines: Vec<Line> = (0..40)
+            .map(|i| {
+                let mut l = line(i / 4, "Guest", POINT, None);
+                l.sentence.start = i as f64 * 60.0;
+                l.vector = vec![(i as f32 / 7.0).cos(), (i as f32 / 7.0).sin(), 0.0];
+                l
+            })
+            .collect();
+        let spans: Vec<Span> = (0..10)
+            .map(|t| Span {
+                first: 4 * t,
+                last: 4 * t + 3,
+                key: 4 * t,
+                score: 1.0 - t as f32 * 0.01,
+            })
+            .collect();
+        let chosen = select(&spans, &lines, 3);
+        assert_eq!(chosen.len(), 3);
+        assert!(chosen.windows(2).all(|w| w[1] - w[0] >= 2), "not neighbours: {chosen:?}");
+    }
+}
