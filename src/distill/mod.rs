@@ -22,6 +22,7 @@ pub mod rank;
 pub mod signals;
 pub mod spans;
 pub mod verify;
+mod wording;
 
 use crate::asr::Segment;
 use crate::chunk::{ChunkOptions, Sentence};

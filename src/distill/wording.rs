@@ -1,0 +1,224 @@
+//! What the wording of a note may not be: the rules of grounding that need no model. Each
+//! catches one way small models fail at writing about a conversation (copying their
+//! instructions, copying the speech, naming a topic instead of a point, looping, a flipped
+//! "not"), and each is a plain function of the text, tested on the failures it was written for.
+
+use super::candidates::{SYSTEM_PROMPT, USER_PROMPT};
+
+/// Runs of this many words shared with the prompt mark text copied from the instructions.
+const ECHO_WORDS: usize = 5;
+
+/// "Open Source Needs A Business Model" → "Open source needs a business model": when most words
+/// are capitalised, the capitals mark a title, not names.
+pub(super) fn sentence_case(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let caps = words.iter().filter(|w| w.chars().next().is_some_and(char::is_uppercase)).count();
+    if words.len() < 3 || caps * 5 < words.len() * 3 {
+        return text.to_string();
+    }
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    for (i, w) in words.iter().enumerate() {
+        // Acronyms and mixed case (NATS, TypeScript) stay as written.
+        let rest_lower = w.chars().skip(1).all(|c| !c.is_uppercase());
+        out.push(if i > 0 && rest_lower { w.to_lowercase() } else { w.to_string() });
+    }
+    out.join(" ")
+}
+
+/// Words of the task rather than of the passage: a claim that talks about "the passage" or
+/// "the main point" describes the prompt, not the episode; "that's a great point" and "it's
+/// important to…" are the platitudes small models fall back on.
+pub(super) fn leaks_prompt(text: &str) -> bool {
+    let t = text.to_lowercase();
+    [
+        "passage",
+        "key sentence",
+        "transcript",
+        "the text says",
+        "the speaker says",
+        "this excerpt",
+        "main point",
+        "makes here",
+        // Praise and platitudes say nothing about the episode.
+        "great point",
+        "great example",
+        "it's important to",
+        "it is important to",
+    ]
+    .iter()
+    .any(|p| t.contains(p))
+}
+
+/// A note about a conversation is in the third person and starts with its subject; "I", "we",
+/// "our" or a leading "But"/"So" mean the model copied the speech instead of writing about it.
+pub(super) fn spoken(text: &str) -> bool {
+    let words = super::verify::words(text);
+    let first_person =
+        ["i", "i'm", "i've", "i'd", "i'll", "me", "my", "we", "we're", "we've", "our", "us"];
+    let leads = ["but", "and", "so", "because", "or", "well", "yeah", "like", "also"];
+    words.iter().any(|w| first_person.contains(&w.as_str()))
+        || words.first().is_some_and(|w| leads.contains(&w.as_str()))
+}
+
+/// "Nora and Ben talk about heat pumps" says what was talked about, not what was said about it.
+pub(super) fn topic_only(text: &str) -> bool {
+    let t = text.to_lowercase();
+    ["talk about", "talks about", "talked about", "discuss", "the topic of", "conversation about"]
+        .iter()
+        .any(|p| t.contains(p))
+}
+
+/// Whether a run of five words occurs twice: a small model that loops ("… which means the
+/// cache is slow, which means the cache is slow").
+pub(super) fn repeats_itself(text: &str) -> bool {
+    let w = super::verify::words(text);
+    let grams: Vec<&[String]> = w.windows(5).collect();
+    grams.iter().enumerate().any(|(i, g)| grams[i + 5.min(grams.len() - i)..].contains(g))
+}
+
+/// A spoken sentence that can stand as an entry by itself: a statement of some length that
+/// does not lean on what came before ("That's why…", "It does.") or trail off ("… and").
+pub(super) fn self_contained(text: &str) -> bool {
+    let t = tidy(text);
+    let words: Vec<String> = super::verify::words(&t);
+    let leans = [
+        "it", "that", "this", "they", "those", "these", "he", "she", "which", "there", "because",
+        "that's", "it's", "they're", "there's", "this's",
+    ];
+    let trails = ["and", "but", "or", "so", "because", "the", "a", "to", "of", "with"];
+    words.len() >= 8
+        && !super::spans::is_question(&t)
+        && t.trim_end_matches(['"', '\'', ')']).ends_with(['.', '!'])
+        && !words.first().is_some_and(|w| leans.contains(&w.as_str()))
+        && !words.last().is_some_and(|w| trails.contains(&w.as_str()))
+        && !t.contains('—')
+}
+
+/// Whether `text` shares a run of `ECHO_WORDS` words with the prompts: small models copy
+/// their instructions into the answer ("One or two sentences with the reason…").
+pub fn echoes_prompt(text: &str) -> bool {
+    let norm = |t: &str| super::verify::words(t);
+    let t = norm(text);
+    [SYSTEM_PROMPT, USER_PROMPT].iter().any(|p| {
+        let p = norm(p);
+        p.windows(ECHO_WORDS).any(|w| t.windows(ECHO_WORDS).any(|x| x == w))
+    })
+}
+
+/// The share of `text`'s content words (not stop words) that `source` does not use, with
+/// plurals folded.
+pub fn novelty(text: &str, source: &str) -> f32 {
+    let fold = |w: &str| w.strip_suffix('s').filter(|s| s.len() > 2).unwrap_or(w).to_string();
+    let content = |t: &str| -> Vec<String> {
+        super::verify::words(&super::to_digits(t))
+            .into_iter()
+            .filter(|w| !super::signals::STOP.contains(&w.as_str()))
+            .map(|w| fold(&w))
+            .collect()
+    };
+    let have: std::collections::HashSet<String> = content(source).into_iter().collect();
+    let words = content(text);
+    if words.is_empty() {
+        return 0.0;
+    }
+    words.iter().filter(|w| !have.contains(*w)).count() as f32 / words.len() as f32
+}
+
+/// Whether a text says "not", "no", "never" or a contraction of "not".
+pub(super) fn negated(text: &str) -> bool {
+    super::verify::words(text).iter().any(|w| {
+        matches!(w.as_str(), "not" | "no" | "never" | "nothing" | "none" | "nobody" | "cannot")
+            || w.ends_with("n't")
+    })
+}
+
+/// A spoken sentence as a claim: without the leading "Yeah, so," of conversation.
+pub fn tidy(text: &str) -> String {
+    const LEADS: &[&str] = &[
+        "yeah", "yes", "so", "and", "but", "well", "right", "okay", "oh", "um", "uh", "like",
+        "i mean", "you know",
+    ];
+    let mut t = text.trim();
+    let lead_of = |t: &str| {
+        LEADS.iter().find(|l| {
+            t.get(..l.len()).is_some_and(|h| h.eq_ignore_ascii_case(l))
+                && t[l.len()..].starts_with([',', ' '])
+        })
+    };
+    while let Some(lead) = lead_of(t) {
+        t = t[lead.len()..].trim_start_matches([',', ' ']);
+    }
+    let mut c = t.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{echoes_prompt, novelty, tidy};
+
+    #[test]
+    fn explanations_made_of_outside_knowledge_are_novel() {
+        let src = "Every time the number of panels ever made doubles, the price falls by about \
+                   20 percent, because factories keep getting better and bigger.";
+        assert!(novelty("The price falls about 20 percent as factories get bigger.", src) < 0.25);
+        assert!(novelty("This is a fundamental concept in economics and markets.", src) > 0.5);
+    }
+
+    #[test]
+    fn a_dropped_not_is_a_flipped_claim() {
+        assert!(super::negated("You do not need a lot of room."));
+        assert!(super::negated("It doesn't help at all."));
+        assert!(!super::negated("A tomato needs a lot of room."));
+    }
+
+    #[test]
+    fn instructions_copied_into_an_answer_are_caught() {
+        assert!(echoes_prompt("One sentence in your own words, in the third person."));
+        assert!(!echoes_prompt(
+            "Heat pumps move heat rather than making it, so they need less power."
+        ));
+    }
+
+    #[test]
+    fn notes_that_copy_speech_talk_about_the_prompt_or_loop_are_caught() {
+        use super::{leaks_prompt, repeats_itself, spoken};
+        assert!(spoken("But we're talking about a mistake like deploying service A."));
+        assert!(spoken("I think the cache is slow."));
+        assert!(!spoken(
+            "Johnny recommends a monolith on a PaaS until the team can staff operations."
+        ));
+        assert!(leaks_prompt("The key sentence claims that caches are slow."));
+        assert!(leaks_prompt("One of the main points Aaron makes here is that YAML is hard."));
+        assert!(!leaks_prompt("Aaron argues that declarative APIs replace deploy scripts."));
+        assert!(super::topic_only("Nora and Ben talk about heat pumps"));
+        assert!(super::topic_only("Jordan discusses the benefits of Temporal."));
+        assert!(!super::topic_only("Heat pumps deliver three units of heat per unit of power."));
+        assert!(repeats_itself(
+            "The cache is slow because the disk is full, so the cache is slow because the disk is full."
+        ));
+        assert!(!repeats_itself("The cache is slow because the disk is full."));
+    }
+
+    #[test]
+    fn only_sentences_that_stand_alone_can_be_entries_as_said() {
+        use super::self_contained;
+        assert!(self_contained(
+            "Reviewers catch far fewer defects once a change passes 400 lines."
+        ));
+        assert!(!self_contained("That's why we moved everything to one repository last year."));
+        assert!(!self_contained("Because when you're a developer and you're looking to build it."));
+        assert!(!self_contained("What do you think about microservices for small teams, then?"));
+        assert!(!self_contained("We split the service into three parts and"));
+    }
+
+    #[test]
+    fn conversational_leads_are_trimmed() {
+        assert_eq!(tidy("Yeah, so, heat pumps move heat."), "Heat pumps move heat.");
+        assert_eq!(tidy("And I mean the grid is old."), "The grid is old.");
+        assert_eq!(tidy("Solar is cheap."), "Solar is cheap.");
+        assert_eq!(tidy("Songs are long."), "Songs are long.");
+    }
+}
