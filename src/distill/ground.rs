@@ -10,8 +10,8 @@ use crate::embed::Embedder;
 use super::candidates::{Nomination, Rewrite};
 use super::verify::{numbers, unsupported_specifics};
 use super::wording::{
-    echoes_prompt, leaks_prompt, negated, novelty, repeats_itself, self_contained, sentence_case,
-    spoken, tidy, topic_only,
+    drops_negation, echoes_prompt, leaks_prompt, negated, novelty, repeats_itself, self_contained,
+    sentence_case, spoken, tidy, topic_only,
 };
 use super::{dot, Candidate, DistillError, Line, Options, Origin, Rejection};
 
@@ -241,7 +241,9 @@ fn check(r: &Rewrite, n: &Nomination, lines: &[Line]) -> Result<(String, String)
     // and neither it nor the headline may add one the passage lacks.
     let key = &lines[anchor_by_words(&note, lines, n)].sentence.text;
     let restates = novelty(&note, key) < 0.5;
-    let dropped = restates && negated(key) && !negated(&note);
+    // Any sentence of the span that denies what the note states counts, not only the anchor.
+    let denies = (n.first..=n.last).any(|j| drops_negation(&lines[j].sentence.text, &note));
+    let dropped = !negated(&note) && ((restates && negated(key)) || denies);
     if dropped || ((negated(&note) || negated(&headline)) && !negated(&source)) {
         return Err("the note flips a negation of its passage".into());
     }

@@ -124,12 +124,30 @@ pub fn novelty(text: &str, source: &str) -> f32 {
     words.iter().filter(|w| !have.contains(*w)).count() as f32 / words.len() as f32
 }
 
+/// Whether `note` says what `key` negates without the negation: "you do not need a lot of room"
+/// against "tomatoes require a lot of room". The content words after the key's "not" (up to
+/// six words on) are what it denies; a note that uses two of them (or the only one) states it.
+pub(super) fn drops_negation(key: &str, note: &str) -> bool {
+    let key_words = super::verify::words(key);
+    let Some(at) = key_words.iter().position(|w| is_negation(w)) else { return false };
+    let denied: Vec<&String> = key_words[at + 1..]
+        .iter()
+        .take(6)
+        .filter(|w| !super::signals::STOP.contains(&w.as_str()) && !is_negation(w))
+        .collect();
+    let note_words = super::verify::words(note);
+    let used = denied.iter().filter(|w| note_words.contains(w)).count();
+    !denied.is_empty() && used >= denied.len().min(2)
+}
+
+fn is_negation(w: &str) -> bool {
+    matches!(w, "not" | "no" | "never" | "nothing" | "none" | "nobody" | "cannot")
+        || w.ends_with("n't")
+}
+
 /// Whether a text says "not", "no", "never" or a contraction of "not".
 pub(super) fn negated(text: &str) -> bool {
-    super::verify::words(text).iter().any(|w| {
-        matches!(w.as_str(), "not" | "no" | "never" | "nothing" | "none" | "nobody" | "cannot")
-            || w.ends_with("n't")
-    })
+    super::verify::words(text).iter().any(|w| is_negation(w))
 }
 
 /// A spoken sentence as a claim: without the leading "Yeah, so," of conversation.
@@ -172,6 +190,10 @@ mod tests {
         assert!(super::negated("You do not need a lot of room."));
         assert!(super::negated("It doesn't help at all."));
         assert!(!super::negated("A tomato needs a lot of room."));
+        let key = "The first thing I tell people is that you do not need a lot of room.";
+        let flipped = "The speaker explains that tomatoes require a lot of room and patience.";
+        assert!(super::drops_negation(key, flipped));
+        assert!(!super::drops_negation(key, "Tomatoes grow well in a few large containers."));
     }
 
     #[test]
