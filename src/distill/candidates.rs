@@ -65,9 +65,7 @@ pub struct Nomination {
 /// grounding rules decide what reaches the brief.
 pub fn nominate(spans: &[Span], lines: &[Line]) -> Vec<usize> {
     let mut out = Vec::new();
-    for (start, end) in episode_ranges(lines) {
-        let mut order: Vec<usize> =
-            (0..spans.len()).filter(|&i| (start..end).contains(&spans[i].first)).collect();
+    for mut order in spans_by_episode(spans, lines) {
         let keep = (order.len() / 3).max(8);
         order.sort_by(|&a, &b| spans[b].score.total_cmp(&spans[a].score).then(a.cmp(&b)));
         order.truncate(keep);
@@ -75,6 +73,16 @@ pub fn nominate(spans: &[Span], lines: &[Line]) -> Vec<usize> {
     }
     out.sort_unstable();
     out
+}
+
+/// Indices of each episode's spans, episode by episode.
+fn spans_by_episode(spans: &[Span], lines: &[Line]) -> Vec<Vec<usize>> {
+    episode_ranges(lines)
+        .into_iter()
+        .map(|(start, end)| {
+            (0..spans.len()).filter(|&i| (start..end).contains(&spans[i].first)).collect()
+        })
+        .collect()
 }
 
 /// `(start, end)` line ranges of each episode.
@@ -101,12 +109,10 @@ pub fn select_for_llm(
     budget: usize,
     per_episode: bool,
 ) -> Vec<usize> {
-    let ranges = episode_ranges(lines);
-    let share = if per_episode { budget } else { budget.div_ceil(ranges.len().max(1)) };
+    let episodes = spans_by_episode(spans, lines);
+    let share = if per_episode { budget } else { budget.div_ceil(episodes.len().max(1)) };
     let mut chosen: Vec<usize> = Vec::new();
-    for (start, end) in ranges {
-        let ids: Vec<usize> =
-            (0..spans.len()).filter(|&i| (start..end).contains(&spans[i].first)).collect();
+    for ids in episodes {
         let sub: Vec<Span> = ids.iter().map(|&i| spans[i].clone()).collect();
         chosen.extend(spans::select(&sub, lines, share).into_iter().map(|j| ids[j]));
     }

@@ -79,12 +79,12 @@ pub fn ground(
         // The note's main sentence: the statement closest to something the span says.
         let best = (0..note_sents.len())
             .filter(|&k| note_sents.len() == 1 || is_statement(&note_sents[k]))
-            .max_by(|&a, &b| anchor_of(&vecs[a]).1.total_cmp(&anchor_of(&vecs[b]).1));
-        let Some(best) = best else {
+            .map(|k| (k, anchor_of(&vecs[k])))
+            .max_by(|a, b| a.1 .1.total_cmp(&b.1 .1));
+        let Some((best, (anchor, to_sentence))) = best else {
             rejected.push(rejection(lines, n, &note, "the note states nothing".into()));
             continue;
         };
-        let (anchor, to_sentence) = anchor_of(&vecs[best]);
         // A note may sum up several sentences: the span as a whole counts as well.
         let span: Vec<&[f32]> =
             lines[n.first..=n.last].iter().map(|l| l.vector.as_slice()).collect();

@@ -224,6 +224,7 @@ pub fn select(spans: &[Span], lines: &[Line], budget: usize) -> Vec<usize> {
         (Some(a), Some(b)) => (a.sentence.start, b.sentence.end.max(a.sentence.start + 1.0)),
         _ => (0.0, 1.0),
     };
+    let top = spans.iter().map(|s| s.score).fold(0.0, f32::max);
     let mut chosen: Vec<usize> = Vec::new();
     while chosen.len() < budget.min(spans.len()) {
         let value = |i: usize| {
@@ -241,11 +242,13 @@ pub fn select(spans: &[Span], lines: &[Line], budget: usize) -> Vec<usize> {
                     0.5 * meaning + 0.3 * time
                 })
                 .fold(0.0, f32::max);
-            s.score - penalty * spans.iter().map(|s| s.score).fold(0.0, f32::max)
+            s.score - penalty * top
         };
         let next = (0..spans.len())
             .filter(|i| !chosen.contains(i))
-            .max_by(|&a, &b| value(a).total_cmp(&value(b)).then(b.cmp(&a)));
+            .map(|i| (i, value(i)))
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+            .map(|(i, _)| i);
         match next {
             Some(i) => chosen.push(i),
             None => break,
