@@ -58,6 +58,9 @@ impl Mat {
         let dims = x.dims();
         let rows: usize = dims[..dims.len() - 1].iter().product();
         if rows < GEMM_MIN_ROWS || !x.device().is_cpu() {
+            if let Some(y) = compact::matmul(&self.raw, x)? {
+                return Ok(y);
+            }
             return self.q.forward(x);
         }
         let w = self.raw.dequantize(x.device())?;
@@ -259,6 +262,7 @@ fn rope_tables(c: &Config, n_ctx: usize, device: &Device) -> Result<(Tensor, Ten
     Ok((freqs.cos()?, freqs.sin()?))
 }
 
+mod compact;
 mod load;
 
 #[cfg(test)]
