@@ -6,7 +6,9 @@
 #   scripts/eval-real.sh OUT_DIR [MODEL…]      MODEL: registry name (default: the default LLM)
 #
 # Writes OUT_DIR/MODEL/EPISODE.{json,md} and OUT_DIR/MODEL/times.tsv (episode, seconds, peak
-# RSS in MiB, distill seconds from the brief's stats).
+# RSS in MiB, distill seconds from the brief's stats), and keeps the model's replies in
+# OUT_DIR/MODEL/replies/EPISODE. REPLIES=OLD_OUT_DIR starts each episode with the replies of an
+# earlier run (to re-judge a change after the model's step; its times are then not cold).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:?usage: scripts/eval-real.sh OUT_DIR [MODEL…]}"
@@ -26,6 +28,9 @@ for model in "${models[@]}"; do
   for ep in eval/real/episodes/*.md; do
     id=$(basename "$ep" .md)
     home=$(mktemp -d)
+    if [ -n "${REPLIES:-}" ] && [ -d "$REPLIES/$model/replies/$id" ]; then
+      cp -r "$REPLIES/$model/replies/$id" "$home/llm-replies"
+    fi
     start=$(date +%s.%N)
     PODBRIEF_HOME="$home" /usr/bin/time -f '%M' -o "$home/rss" \
       "$bin" --threads "$threads" summarize "$ep" --llm-model "$model" --explain \
@@ -36,6 +41,9 @@ for model in "${models[@]}"; do
       --format md -o "$dir/$id.md"
     distill=$(python3 -c "import json,sys; s=json.load(open(sys.argv[1]))['stats']['seconds']; print(round(sum(s.values()),1))" "$dir/$id.json")
     printf '%s\t%.1f\t%d\t%s\n' "$id" "$secs" "$(( $(cat "$home/rss") / 1024 ))" "$distill" >>"$dir/times.tsv"
+    mkdir -p "$dir/replies"
+    rm -rf "${dir:?}/replies/$id"
+    [ -d "$home/llm-replies" ] && cp -r "$home/llm-replies" "$dir/replies/$id"
     rm -rf "$home"
     echo "$model $id: ${secs}s" >&2
   done

@@ -49,6 +49,10 @@ pub struct Args {
     /// Shorten a prompt that does not fit instead of failing.
     #[arg(long)]
     truncate: bool,
+    /// Answer a yes/no question: print the model's probability of "Yes" (against "No") instead
+    /// of a reply. Costs prompt tokens only.
+    #[arg(long, conflicts_with = "schema")]
+    yes_no: bool,
     /// Print one line of timing to standard error.
     #[arg(long)]
     stats: bool,
@@ -89,6 +93,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         llm.prompt(&messages)?
     };
+    if args.yes_no {
+        println!("{:.4}", llm.yes_probability(&messages)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     let schema = match &args.schema {
         Some(path) => {
             let text = std::fs::read_to_string(path)

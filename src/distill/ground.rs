@@ -1,17 +1,20 @@
-//! The grounding rules that decide whether the model's wording may stand for a nominated
-//! sentence. The rewrite is kept only if it does not repeat the model's own instructions,
-//! brings in no number or name its passage lacks, and still says what the nominated sentence
-//! says (embedding similarity); otherwise the sentence stands as it was said (an extractive
-//! candidate) and the rejection is recorded. Nominations never come from ads, small talk or
-//! lines addressed to an AI, so neither do quotes. The insight's time is its sentence's time.
+//! The grounding rules that decide how much of the model's wording may stand for a span. A
+//! headline must echo no instructions, bring in no name or number its passage lacks, flip no
+//! negation and use mostly the passage's own words, or the rewrite is rejected. The note must
+//! pass the same rules more strictly, and keep every negation and figure of what it restates;
+//! when it fails, only the note goes and the entry is the headline over the excerpt of the
+//! span that carries the point (the speaker's own words, see `excerpt`). Either way the quote
+//! is that excerpt, never a paraphrase. Nominations never come from ads, small talk or lines
+//! addressed to an AI, so neither do quotes.
 
 use crate::embed::Embedder;
 
 use super::candidates::{Nomination, Rewrite};
+use super::excerpt;
 use super::verify::{numbers, unsupported_specifics};
 use super::wording::{
-    drops_negation, echoes_prompt, leaks_prompt, negated, novelty, repeats_itself, self_contained,
-    sentence_case, spoken, tidy, topic_only,
+    added_direction, drops_negation, echoes_prompt, leaks_prompt, negated, novelty, repeats_itself,
+    self_contained, sentence_case, shares_run, spoken, tidy, topic_only,
 };
 use super::{dot, Candidate, DistillError, Line, Options, Origin, Rejection};
 
@@ -26,7 +29,13 @@ const SOURCE_CONTEXT: usize = 1;
 const WHY_MIN_SIMILARITY: f32 = 0.5;
 /// At most this share of a note's content words may be absent from its passage: small
 /// models "explain" with confident general knowledge that is often wrong.
+/// At most this share of a note's content words may be absent from its passage: small
+/// models "explain" with confident general knowledge that is often wrong.
 const MAX_CLAIM_NOVELTY: f32 = 0.45;
+/// A note sentence sharing a run this long with the quote copies it.
+const COPIED_WORDS: usize = 6;
+/// A headline is a few words and may name the point in its own terms.
+const MAX_HEADLINE_NOVELTY: f32 = 0.5;
 /// How notes report speech ("X argues that…"): never counted as words the passage lacks.
 const REPORTING: &str =
     "argue argues argued recommend recommends suggest suggests explain explains \
@@ -41,8 +50,8 @@ struct Accepted {
     why: String,
     vector: Vec<f32>,
     grounding: f32,
-    /// The sentence of the span the claim states: the entry quotes it.
-    anchor: usize,
+    /// The sentences of the span the entry quotes (see [`excerpt`]).
+    quote: (usize, usize),
 }
 
 pub fn ground(
@@ -53,16 +62,26 @@ pub fn ground(
     opts: &Options,
 ) -> Result<(Vec<Candidate>, Vec<Rejection>), DistillError> {
     let mut rejected = Vec::new();
-    let mut pending: Vec<(usize, String, String)> = Vec::new();
+    // (nomination, headline, note or why it was dropped)
+    let mut pending: Vec<(usize, String, Result<String, String>)> = Vec::new();
     for (i, r) in rewrites {
         let n = &noms[*i];
         match check(r, n, lines) {
-            Ok((headline, note)) => pending.push((*i, headline, note)),
+            Ok((headline, note)) => {
+                pending.push((*i, headline, note));
+            }
             Err(reason) => rejected.push(rejection(lines, n, &r.note, reason)),
         }
     }
-    // Every sentence of every note, embedded in one batch.
-    let split: Vec<Vec<String>> = pending.iter().map(|(_, _, note)| sentences(note)).collect();
+    // Every sentence of every note (or the headline, where the note was dropped), embedded in
+    // one batch.
+    let split: Vec<Vec<String>> = pending
+        .iter()
+        .map(|(_, headline, note)| match note {
+            Ok(note) => sentences(note),
+            Err(_) => vec![headline.clone()],
+        })
+        .collect();
     let texts: Vec<&str> = split.iter().flatten().map(String::as_str).collect();
     let mut vectors = embedder.embed(&texts)?.into_iter();
     let mut accepted: Vec<Option<Accepted>> = vec![None; noms.len()];
@@ -81,8 +100,9 @@ pub fn ground(
             .filter(|&k| note_sents.len() == 1 || is_statement(&note_sents[k]))
             .map(|k| (k, anchor_of(&vecs[k])))
             .max_by(|a, b| a.1 .1.total_cmp(&b.1 .1));
-        let Some((best, (anchor, to_sentence))) = best else {
-            rejected.push(rejection(lines, n, &note, "the note states nothing".into()));
+        let shown = note.as_deref().unwrap_or(&headline).to_string();
+        let Some((best, (_, to_sentence))) = best else {
+            rejected.push(rejection(lines, n, &shown, "the note states nothing".into()));
             continue;
         };
         // A note may sum up several sentences: the span as a whole counts as well.
@@ -94,7 +114,7 @@ pub fn ground(
                 "the note does not say what its passage says (similarity {grounding:.2} < {:.2})",
                 opts.min_grounding
             );
-            rejected.push(rejection(lines, n, &note, reason));
+            rejected.push(rejection(lines, n, &shown, reason));
             continue;
         }
         // Each other sentence must be close to something the passage says; generic filler
@@ -111,23 +131,50 @@ pub fn ground(
             .map(|(_, (s, _))| s.as_str())
             .collect();
         let vector = vecs[best].clone();
-        let why = kept.join(" ");
-        accepted[i] = Some(Accepted { claim: headline, why, vector, grounding, anchor });
+        let quote = excerpt::excerpt(lines, n.first, n.last, &vector);
+        if let Err(reason) = &note {
+            // Without its note, the headline stands only over a quote that reads on its own.
+            let kept = excerpt::stands_alone(lines, quote.0, quote.1);
+            let outcome = if kept { "the headline stands over the quote" } else { "dropped" };
+            rejected.push(rejection(
+                lines,
+                n,
+                &rewrites_note(rewrites, i),
+                format!("{reason}; {outcome}"),
+            ));
+            if !kept {
+                continue;
+            }
+        }
+        // A note sentence that copies the quote would show the reader one sentence twice.
+        let quoted = excerpt::text(lines, quote);
+        let kept: Vec<&str> =
+            kept.into_iter().filter(|s| !shares_run(s, &quoted, COPIED_WORDS)).collect();
+        let mut why = if note.is_ok() { kept.join(" ") } else { String::new() };
+        // A sentence split inside a quotation leaves its other half behind.
+        if why.matches('"').count() % 2 == 1 {
+            why = why.replace('"', "");
+        }
+        accepted[i] = Some(Accepted { claim: headline, why, vector, grounding, quote });
     }
     let mut cands = Vec::new();
     for (n, acc) in noms.iter().zip(accepted) {
-        if let Some(Accepted { claim, why, vector, grounding, anchor }) = acc {
-            let a = &lines[anchor];
+        if let Some(Accepted { claim, why, vector, grounding, quote }) = acc {
+            let a = &lines[quote.0];
+            let text = excerpt::text(lines, quote);
+            let said: Vec<&str> =
+                lines[quote.0..=quote.1].iter().map(|l| l.sentence.text.as_str()).collect();
             cands.push(Candidate {
                 episode: a.episode,
-                first: anchor,
-                last: anchor,
+                first: quote.0,
+                last: quote.1,
                 specificity: super::signals::specificity(&claim).max(a.specificity),
                 claim,
                 explanation: why,
-                quote: a.sentence.text.clone(),
+                edited: lines[quote.0..=quote.1].iter().any(|l| l.sentence.edited)
+                    || text != said.join(" "),
+                quote: text,
                 speaker: a.sentence.speaker.clone(),
-                edited: a.sentence.edited,
                 origin: Origin::Llm,
                 grounding,
                 score: lines[n.line].score,
@@ -166,6 +213,11 @@ pub fn ground(
     Ok((cands, rejected))
 }
 
+/// The model's note for nomination `i`, as it wrote it.
+fn rewrites_note(rewrites: &[(usize, Rewrite)], i: usize) -> String {
+    rewrites.iter().find(|(j, _)| *j == i).map(|(_, r)| r.note.clone()).unwrap_or_default()
+}
+
 fn rejection(lines: &[Line], n: &Nomination, claim: &str, reason: String) -> Rejection {
     Rejection {
         episode: lines[n.line].episode,
@@ -175,38 +227,20 @@ fn rejection(lines: &[Line], n: &Nomination, claim: &str, reason: String) -> Rej
     }
 }
 
-/// The rules that need no model. Returns the headline and the note, whitespace normalised.
-fn check(r: &Rewrite, n: &Nomination, lines: &[Line]) -> Result<(String, String), String> {
+/// The rules that need no model. A headline that fails any is fatal to the rewrite; a note that
+/// fails is dropped and the entry keeps the headline over its excerpt (the speaker's own words),
+/// the fallback the reader can trust. Returns the headline and the note (when it holds, else
+/// why not), whitespace normalised.
+fn check(
+    r: &Rewrite,
+    n: &Nomination,
+    lines: &[Line],
+) -> Result<(String, Result<String, String>), String> {
     let norm = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
     let headline = norm(r.headline.trim_end_matches('.'));
     let note = norm(&r.note);
     if !(2..=16).contains(&headline.split_whitespace().count()) {
         return Err("the headline is not a short title".into());
-    }
-    let words = note.split_whitespace().count();
-    if words < 6 {
-        return Err("the note is too short to say anything".into());
-    }
-    if words > 80 {
-        return Err("the note is not one or two sentences".into());
-    }
-    // A note that does not end a sentence was cut by the length limit mid-thought.
-    if !note.trim_end_matches(['"', '\'', ')']).ends_with(['.', '!', '?']) {
-        return Err("the note was cut off".into());
-    }
-    for text in [&headline, &note] {
-        if echoes_prompt(text) || leaks_prompt(text) {
-            return Err("the model repeated its instructions".into());
-        }
-        if spoken(text) {
-            return Err("speech copied from the transcript, not a note about it".into());
-        }
-        if topic_only(text) {
-            return Err("a topic mention (\"they discuss X\"), not a point".into());
-        }
-    }
-    if repeats_itself(&note) {
-        return Err("the note repeats a clause".into());
     }
     // The speakers' names are given with the passage, so a note may use them.
     let names: Vec<&str> = (n.first.saturating_sub(1)..=n.last)
@@ -219,38 +253,76 @@ fn check(r: &Rewrite, n: &Nomination, lines: &[Line]) -> Result<(String, String)
         context(lines, n.first, n.last, SOURCE_CONTEXT)
     );
     // A Title Case headline capitalises ordinary words: read it in sentence case for names.
-    let title = sentence_case(&headline);
-    for (what, text, limit) in [("note", &note, MAX_CLAIM_NOVELTY), ("headline", &title, 0.5)] {
-        let novel = novelty(text, &source);
-        if novel > limit {
-            return Err(format!(
-                "the {what} says what its passage does not ({:.0} % new words)",
-                novel * 100.0
-            ));
-        }
-        let invented = unsupported_specifics(text, &source);
-        if !invented.is_empty() {
-            return Err(format!(
-                "the {what} adds what its source does not say: {}",
-                invented.join(", ")
-            ));
-        }
+    wording_holds(&sentence_case(&headline), "headline", MAX_HEADLINE_NOVELTY, &source)?;
+    if negated(&headline) && !negated(&source) {
+        return Err("the headline flips a negation of its passage".into());
+    }
+    Ok((headline, check_note(&note, n, lines, &source)))
+}
+
+/// The checks every shown line of model text passes: no prompt talk, no copied speech, no
+/// topic mention, few words its passage lacks and no invented name or figure.
+fn wording_holds(text: &str, what: &str, limit: f32, source: &str) -> Result<(), String> {
+    if echoes_prompt(text) || leaks_prompt(text) {
+        return Err("the model repeated its instructions".into());
+    }
+    if spoken(text) {
+        return Err("speech copied from the transcript, not a note about it".into());
+    }
+    if topic_only(text) {
+        return Err("a topic mention (\"they discuss X\"), not a point".into());
+    }
+    let novel = novelty(text, source);
+    if novel > limit {
+        return Err(format!(
+            "the {what} says what its passage does not ({:.0} % new words)",
+            novel * 100.0
+        ));
+    }
+    let invented = unsupported_specifics(text, source);
+    if !invented.is_empty() {
+        return Err(format!(
+            "the {what} adds what its source does not say: {}",
+            invented.join(", ")
+        ));
+    }
+    if let Some(word) = added_direction(text, source) {
+        return Err(format!("the {what} says \"{word}\" where its passage does not"));
+    }
+    Ok(())
+}
+
+fn check_note(note: &str, n: &Nomination, lines: &[Line], source: &str) -> Result<String, String> {
+    let words = note.split_whitespace().count();
+    if words < 6 {
+        return Err("the note is too short to say anything".into());
+    }
+    if words > 80 {
+        return Err("the note is not one or two sentences".into());
+    }
+    // A note that does not end a sentence was cut by the length limit mid-thought.
+    if !note.trim_end_matches(['"', '\'', ')']).ends_with(['.', '!', '?']) {
+        return Err("the note was cut off".into());
+    }
+    wording_holds(note, "note", MAX_CLAIM_NOVELTY, source)?;
+    if repeats_itself(note) {
+        return Err("the note repeats a clause".into());
     }
     // Embeddings barely notice a "not": "you do not need a lot of room" and "a tomato needs a
     // lot of room" are close. The note must keep the negation of the sentence it restates,
-    // and neither it nor the headline may add one the passage lacks.
-    let key = &lines[anchor_by_words(&note, lines, n)].sentence.text;
-    let restates = novelty(&note, key) < 0.5;
+    // and may not add one the passage lacks.
+    let key = &lines[anchor_by_words(note, lines, n)].sentence.text;
+    let restates = novelty(note, key) < 0.5;
     // Any sentence of the span that denies what the note states counts, not only the anchor.
-    let denies = (n.first..=n.last).any(|j| drops_negation(&lines[j].sentence.text, &note));
-    let dropped = !negated(&note) && ((restates && negated(key)) || denies);
-    if dropped || ((negated(&note) || negated(&headline)) && !negated(&source)) {
+    let denies = (n.first..=n.last).any(|j| drops_negation(&lines[j].sentence.text, note));
+    let dropped = !negated(note) && ((restates && negated(key)) || denies);
+    if dropped || (negated(note) && !negated(source)) {
         return Err("the note flips a negation of its passage".into());
     }
     // Shares and amounts are usually the point: a note that drops all of them says less.
     // (Other figures in a passage are often just examples: "1,000 VMs or two".)
     let key_numbers = numbers(key);
-    let note_numbers = numbers(&note);
+    let note_numbers = numbers(note);
     let measured =
         ["%", "percent", "$", "€", "£", "dollars", "euros"].iter().any(|m| key.contains(m));
     if measured && !key_numbers.is_empty() && key_numbers.iter().all(|k| !note_numbers.contains(k))
@@ -260,7 +332,7 @@ fn check(r: &Rewrite, n: &Nomination, lines: &[Line]) -> Result<(String, String)
             key_numbers.join(", ")
         ));
     }
-    Ok((headline, note))
+    Ok(note.to_string())
 }
 
 /// The sentence of the span that shares the most content words with `claim` (ties: the
@@ -321,3 +393,7 @@ fn context_after(lines: &[Line], i: usize) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[cfg(test)]
+#[path = "ground_tests.rs"]
+mod tests;

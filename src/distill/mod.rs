@@ -6,14 +6,17 @@
 //! conversation makes a point and gives its reason. Model-free span scores nominate the spans
 //! that argue something specific about the episode's subject ([`candidates`]), chosen for
 //! coverage, so a weak model still leaves the real points on the list. The model writes each
-//! chosen span up as a claim and why it holds, and its wording must pass the grounding rules
-//! ([`ground`], [`verify`]) or the span's best sentence stands as it was said (only when it
-//! reads as a point on its own); [`cluster`] merges the same point said twice, within or
-//! across episodes, and [`rank`] orders what is left.
+//! chosen span up as a headline and a note with the reason; its wording must pass the grounding
+//! rules ([`ground`], [`verify`]), and the quote beneath it is always the few sentences of the
+//! span that carry the point, as said (`excerpt`). Without any verified write-up, the span's
+//! best sentences stand as said (only those that read as a point on their own); [`cluster`]
+//! merges the same point said twice, within or across episodes, and [`rank`] orders what is
+//! left.
 
 pub mod assemble;
 pub mod candidates;
 pub mod cluster;
+mod excerpt;
 pub mod ground;
 mod numbers;
 pub mod pipeline;

@@ -60,6 +60,19 @@ pub fn run(
     lap("sentences", &mut stats);
 
     let spans = spans::spans(&lines);
+    for s in &spans {
+        let a = &lines[s.first].sentence;
+        let text: Vec<&str> =
+            lines[s.first..=s.last].iter().map(|l| l.sentence.text.as_str()).collect();
+        tracing::trace!(
+            "span {}..={} at {:.0}s score {:.3}: {}",
+            s.first,
+            s.last,
+            a.start,
+            s.score,
+            text.join(" ")
+        );
+    }
     let kept = candidates::nominate(&spans, &lines);
     let noms: Vec<candidates::Nomination> = kept.iter().map(|&i| spans[i].nomination()).collect();
     for &i in &kept {
@@ -83,6 +96,20 @@ pub fn run(
                 opts.llm_per_episode,
             );
             stats.llm_passages = selected.len();
+            for &i in &selected {
+                let s = &kept_spans[i];
+                let (a, b) = (&lines[s.first].sentence, &lines[s.last].sentence);
+                tracing::debug!(
+                    "selected span {}..={} at {:.0}s-{:.0}s score {:.2} by {}: {}",
+                    s.first,
+                    s.last,
+                    a.start,
+                    b.end,
+                    s.score,
+                    a.speaker.as_deref().unwrap_or("-"),
+                    lines[s.key].sentence.text
+                );
+            }
             let (rewrites, failed) =
                 candidates::rewrite(llm, name, &lines, &noms, &selected, cache, progress)?;
             stats.llm_failed = failed;

@@ -67,6 +67,17 @@ const REASONS: &[&str] = &[
     "what matters",
     "the risk",
     "if you",
+    // A stance: what is wrong, overlooked or needed.
+    "the wrong",
+    "a mistake",
+    "the mistake",
+    "underestimate",
+    "unless",
+    "you don't need",
+    "you shouldn't",
+    "the real reason",
+    "the whole point",
+    "is not going to",
 ];
 
 /// A passage `first..=last` (line indices) of one episode, its best sentence and its score.
@@ -185,7 +196,7 @@ fn score(
         .collect::<Vec<_>>()
         .join(" ")
         .replace('’', "'");
-    let reasons = REASONS.iter().filter(|r| text.contains(*r)).count();
+    let reasons = reasons(&text);
     let argues = (reasons as f32 / 2.0).min(1.0);
     let words = text.split_whitespace().count();
     let length = if words < 45 { 0.8 } else { 1.0 };
@@ -205,6 +216,11 @@ impl Span {
     pub fn nomination(&self) -> super::candidates::Nomination {
         super::candidates::Nomination { line: self.key, first: self.first, last: self.last }
     }
+}
+
+/// How many argument markers (a reason, consequence, contrast or stance) `lower` uses.
+pub fn reasons(lower: &str) -> usize {
+    REASONS.iter().filter(|r| lower.contains(*r)).count()
 }
 
 pub fn is_question(text: &str) -> bool {

@@ -97,12 +97,13 @@ pub(super) fn self_contained(text: &str) -> bool {
 /// Whether `text` shares a run of `ECHO_WORDS` words with the prompts: small models copy
 /// their instructions into the answer ("One or two sentences with the reason…").
 pub fn echoes_prompt(text: &str) -> bool {
-    let norm = |t: &str| super::verify::words(t);
-    let t = norm(text);
-    [SYSTEM_PROMPT, USER_PROMPT].iter().any(|p| {
-        let p = norm(p);
-        p.windows(ECHO_WORDS).any(|w| t.windows(ECHO_WORDS).any(|x| x == w))
-    })
+    [SYSTEM_PROMPT, USER_PROMPT].iter().any(|p| shares_run(text, p, ECHO_WORDS))
+}
+
+/// Whether `a` and `b` share a run of `n` words (case and punctuation aside).
+pub fn shares_run(a: &str, b: &str, n: usize) -> bool {
+    let (a, b) = (super::verify::words(a), super::verify::words(b));
+    b.windows(n).any(|w| a.windows(n).any(|x| x == w))
 }
 
 /// The share of `text`'s content words (not stop words) that `source` does not use, with
@@ -150,6 +151,58 @@ pub(super) fn negated(text: &str) -> bool {
     super::verify::words(text).iter().any(|w| is_negation(w))
 }
 
+/// Words that set the direction of a claim (more or less, up or down, better or worse).
+/// Embeddings and word overlap barely see them: "panels got 90 % cheaper" and "panels cost more
+/// than ever" share most words.
+const DIRECTIONS: &[&str] = &[
+    "more",
+    "less",
+    "fewer",
+    "cheaper",
+    "costlier",
+    "higher",
+    "lower",
+    "increase",
+    "increases",
+    "increased",
+    "decrease",
+    "decreases",
+    "decreased",
+    "rise",
+    "rises",
+    "rose",
+    "fall",
+    "falls",
+    "fell",
+    "better",
+    "worse",
+    "faster",
+    "slower",
+    "bigger",
+    "smaller",
+    "larger",
+    "easier",
+    "harder",
+    "grow",
+    "grows",
+    "grew",
+    "shrink",
+    "shrinks",
+    "shrank",
+    "gain",
+    "lose",
+    "loses",
+];
+
+/// The direction words of `text` that `source` never uses: a claim that adds one may have
+/// turned its passage around ("got 90 % cheaper" → "cost more than ever before").
+pub(super) fn added_direction(text: &str, source: &str) -> Option<String> {
+    let have = super::verify::words(source);
+    super::verify::words(text)
+        .into_iter()
+        .find(|w| DIRECTIONS.contains(&w.as_str()) && !have.contains(w))
+}
+
 /// A spoken sentence as a claim: without the leading "Yeah, so," of conversation.
 pub fn tidy(text: &str) -> String {
     const LEADS: &[&str] = &[
@@ -175,7 +228,7 @@ pub fn tidy(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{echoes_prompt, novelty, tidy};
+    use super::{echoes_prompt, novelty, shares_run, tidy};
 
     #[test]
     fn explanations_made_of_outside_knowledge_are_novel() {
@@ -194,11 +247,27 @@ mod tests {
         let flipped = "The speaker explains that tomatoes require a lot of room and patience.";
         assert!(super::drops_negation(key, flipped));
         assert!(!super::drops_negation(key, "Tomatoes grow well in a few large containers."));
+        let src = "Solar panels got about 90% cheaper over the last 10 years.";
+        assert_eq!(
+            super::added_direction("Solar panels cost more than ever before", src),
+            Some("more".into())
+        );
+        assert_eq!(super::added_direction("Solar panels got much cheaper", src), None);
     }
 
     #[test]
     fn instructions_copied_into_an_answer_are_caught() {
         assert!(echoes_prompt("One sentence in your own words, in the third person."));
+        assert!(shares_run(
+            "He says: you already have a nice, clean separation.",
+            "So you already have a nice clean separation",
+            6
+        ));
+        assert!(!shares_run(
+            "Monoliths keep a clean separation.",
+            "you already have a nice, clean separation",
+            6
+        ));
         assert!(!echoes_prompt(
             "Heat pumps move heat rather than making it, so they need less power."
         ));

@@ -214,11 +214,7 @@ impl Llm {
         }
         self.check_fits(prompt.len(), opts.max_tokens)?;
         let t0 = Instant::now();
-        let mut reuse = self.cached.iter().zip(prompt).take_while(|(a, b)| a == b).count();
-        reuse = reuse.min(prompt.len() - 1);
-        self.model.rewind(reuse);
-        self.cached.truncate(reuse);
-        let mut logits = self.feed(&prompt[reuse..])?;
+        let (mut logits, reuse) = self.prefill(prompt)?;
         let mut stats = Stats {
             prompt_tokens: prompt.len(),
             reused_tokens: reuse,
@@ -289,8 +285,38 @@ impl Llm {
         Ok(Completion { text, stop, stats })
     }
 
-    fn feed(&mut self, ids: &[u32]) -> Result<candle_core::Tensor, LlmError> {
-        feed(&mut self.model, &mut self.cached, ids)
+    /// Feeds `prompt`, reusing the cached prefix it shares with the last call; the logits of
+    /// its last token and how many tokens were reused.
+    fn prefill(&mut self, prompt: &[u32]) -> Result<(candle_core::Tensor, usize), LlmError> {
+        let mut reuse = self.cached.iter().zip(prompt).take_while(|(a, b)| a == b).count();
+        reuse = reuse.min(prompt.len() - 1);
+        self.model.rewind(reuse);
+        self.cached.truncate(reuse);
+        let logits = feed(&mut self.model, &mut self.cached, &prompt[reuse..])?;
+        Ok((logits, reuse))
+    }
+
+    /// How sure the model is that the answer to a yes/no question is yes: the softmax of its
+    /// first reply token over "Yes" and "No" only. It costs prompt tokens alone (no generation),
+    /// so a small model can judge many passages or claims cheaply; a shared system prompt is
+    /// reused from the cache.
+    pub fn yes_probability(&mut self, messages: &[ChatMessage]) -> Result<f32, LlmError> {
+        let prompt = self.prompt(messages)?;
+        if prompt.is_empty() {
+            return Err(LlmError::Internal("empty prompt".into()));
+        }
+        self.check_fits(prompt.len(), 1)?;
+        let (yes, no) = (self.answer_token("Yes")?, self.answer_token("No")?);
+        let (logits, _) = self.prefill(&prompt)?;
+        let l = logits.to_vec1::<f32>()?;
+        let (y, n) = (l[yes as usize], l[no as usize]);
+        Ok(1.0 / (1.0 + (n - y).exp()))
+    }
+
+    /// The single token a reply word starts with.
+    fn answer_token(&self, word: &str) -> Result<u32, LlmError> {
+        let ids = self.tokenizer.encode(word, false)?;
+        ids.first().copied().ok_or_else(|| LlmError::Internal(format!("cannot encode {word:?}")))
     }
 }
 

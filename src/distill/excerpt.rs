@@ -1,0 +1,139 @@
+//! The supporting quote of an entry: the few consecutive sentences of its span that carry the
+//! point, in the speaker's own (cleaned) words. A single sentence of speech is usually a
+//! fragment ("So that's the layered cake."), and a small model's paraphrase drifts (who did
+//! what, consequences nobody said), so the excerpt is what a reader can trust: chosen by the
+//! note's meaning, it shows the claim and its reason as they were said.
+
+use super::wording::self_contained;
+use super::{dot, Line};
+
+/// An excerpt stops before it would pass this many words.
+const MAX_WORDS: usize = 75;
+/// And holds at most this many sentences.
+const MAX_SENTENCES: usize = 3;
+
+/// The best run `(first, last)` of sentences of `first..=last` for a claim with embedding
+/// `claim`: the closest in meaning, preferring runs that start a thought (not "It…", "And…")
+/// and that say more than one sentence can; never a question or filler.
+pub fn excerpt(lines: &[Line], first: usize, last: usize, claim: &[f32]) -> (usize, usize) {
+    let usable = |j: usize| {
+        let l = &lines[j];
+        l.filler.is_none() && !super::spans::is_question(&l.sentence.text)
+    };
+    let words = |j: usize| lines[j].sentence.text.split_whitespace().count();
+    let mut best: Option<((usize, usize), f32)> = None;
+    for a in (first..=last).filter(|&a| usable(a)) {
+        let mut n = 0;
+        for b in a..=last.min(a + MAX_SENTENCES - 1) {
+            if !usable(b) || (b > a && n + words(b) > MAX_WORDS) {
+                break;
+            }
+            n += words(b);
+            // The run must hold the sentence closest to the claim; neighbours that stray from
+            // it cost a little, and each extra sentence (the reason, the example) earns a little.
+            let sims: Vec<f32> = (a..=b).map(|j| dot(claim, &lines[j].vector)).collect();
+            let closest = sims.iter().copied().fold(f32::MIN, f32::max);
+            let mean = sims.iter().sum::<f32>() / sims.len() as f32;
+            let fuller = 0.04 * (b - a) as f32 + if n >= 30 { 0.04 } else { 0.0 };
+            let opens = if self_contained(&lines[a].sentence.text) { 0.08 } else { 0.0 };
+            let value = 0.5 * closest + 0.5 * mean + fuller + opens;
+            if best.is_none_or(|(_, v)| value > v) {
+                best = Some(((a, b), value));
+            }
+        }
+    }
+    let (a, mut b) = best.map_or((first, first), |(run, _)| run);
+    // A sentence the transcript broke off mid-clause is finished from the same turn.
+    while b + 1 < lines.len() && b < a + MAX_SENTENCES + 1 && unfinished(&lines[b]) {
+        let next = &lines[b + 1];
+        if next.episode != lines[b].episode || next.sentence.turn != lines[b].sentence.turn {
+            break;
+        }
+        b += 1;
+    }
+    (a, b)
+}
+
+fn unfinished(l: &Line) -> bool {
+    !l.sentence
+        .text
+        .trim_end()
+        .trim_end_matches(['"', '\'', ')', '”', '’'])
+        .ends_with(['.', '!', '?', '…'])
+}
+
+/// Whether a span can be shown as said under a headline when its note failed: blind readers
+/// took a bare quote for a fragment unless it opens a thought, runs to more than one
+/// sentence and argues (a reason, a consequence, a stance), so only such a span may.
+pub fn stands_alone(lines: &[Line], first: usize, last: usize) -> bool {
+    let statements: Vec<&str> = (first..=last)
+        .filter(|&j| {
+            lines[j].filler.is_none() && !super::spans::is_question(&lines[j].sentence.text)
+        })
+        .map(|j| lines[j].sentence.text.as_str())
+        .collect();
+    let lower = statements.join(" ").to_lowercase().replace('’', "'");
+    statements.len() >= 2
+        && statements.first().is_some_and(|t| self_contained(t))
+        && super::spans::reasons(&lower) >= 1
+}
+
+/// The excerpt's text: its sentences joined, each cleaned of a leading "So,"/"And" and
+/// capitalised, so it reads as written prose while every word stays the speaker's. A piece
+/// that continues a sentence the transcript broke off is joined as it is.
+pub fn text(lines: &[Line], (first, last): (usize, usize)) -> String {
+    (first..=last)
+        .map(|j| {
+            let t = &lines[j].sentence.text;
+            if j > first && unfinished(&lines[j - 1]) {
+                t.trim().to_string()
+            } else {
+                super::wording::tidy(t)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunk::Sentence;
+
+    fn line(text: &str, vector: Vec<f32>) -> Line {
+        Line {
+            episode: 0,
+            sentence: Sentence { text: text.into(), ..Default::default() },
+            filler: None,
+            specificity: 0.5,
+            centrality: 0.5,
+            score: 0.5,
+            vector,
+        }
+    }
+
+    #[test]
+    fn the_excerpt_is_the_run_that_carries_the_claim_and_skips_questions() {
+        let lines = vec![
+            line("What do you think about the weather these days, honestly?", vec![1.0, 0.0]),
+            line("We ran the whole build in one repository for three years.", vec![0.0, 1.0]),
+            line("Releases took a day instead of a week because nothing waited.", vec![0.1, 1.0]),
+            line("Anyway, I had a sandwich that afternoon, which was nice enough.", vec![1.0, 0.1]),
+        ];
+        let claim = [0.0, 1.0];
+        assert_eq!(excerpt(&lines, 0, 3, &claim), (1, 2));
+        assert!(text(&lines, (1, 2)).starts_with("We ran"));
+    }
+
+    #[test]
+    fn a_sentence_broken_off_mid_clause_is_finished_and_joined_as_is() {
+        let mut lines = vec![
+            line("Moment is still large, because of all the timezone data it has", vec![0.0, 1.0]),
+            line("to hold in memory for every calendar.", vec![1.0, 0.0]),
+        ];
+        lines[1].sentence.turn = lines[0].sentence.turn;
+        let run = excerpt(&lines, 0, 0, &[0.0, 1.0]);
+        assert_eq!(run, (0, 1));
+        assert!(text(&lines, run).ends_with("data it has to hold in memory for every calendar."));
+    }
+}
