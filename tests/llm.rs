@@ -91,6 +91,24 @@ fn schema_constrained_output_parses() {
     }
 }
 
+/// `--yes-no` answers with a probability, from the prompt alone: a true statement gets a higher
+/// one than its false twin.
+#[test]
+fn yes_no_prints_a_probability_that_tells_true_from_false() {
+    let env = Env::new();
+    let p = |q: &str| -> f64 {
+        let out = llm(&env, QWEN, &["--yes-no"], q);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        let p: f64 = text.trim().parse().unwrap_or_else(|_| panic!("not a number: {text:?}"));
+        assert!((0.0..=1.0).contains(&p), "{p}");
+        p
+    };
+    let yes = p("Is Paris the capital of France? Answer Yes or No.");
+    let no = p("Is Paris the capital of Japan? Answer Yes or No.");
+    assert!(yes > no, "France {yes}, Japan {no}");
+}
+
 #[test]
 fn stats_line_reports_speeds() {
     let env = Env::new();
