@@ -65,11 +65,12 @@ pub fn run(
         let text: Vec<&str> =
             lines[s.first..=s.last].iter().map(|l| l.sentence.text.as_str()).collect();
         tracing::trace!(
-            "span {}..={} at {:.0}s score {:.3}: {}",
+            "span {}..={} at {:.0}s score {:.3} by {}: {}",
             s.first,
             s.last,
             a.start,
             s.score,
+            a.speaker.as_deref().unwrap_or("-"),
             text.join(" ")
         );
     }
