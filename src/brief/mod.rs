@@ -12,6 +12,8 @@ mod email;
 mod html;
 mod markdown;
 #[cfg(test)]
+mod schema_tests;
+#[cfg(test)]
 mod tests;
 
 /// Version of the JSON layout; readers refuse other versions rather than guess at fields.
