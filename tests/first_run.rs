@@ -14,23 +14,19 @@ fn transcripts_alone_need_no_speech_model() {
     std::fs::create_dir_all(&store).unwrap();
     let embed = require_model("all-minilm-l6-v2");
     std::os::unix::fs::symlink(&embed, store.join("all-minilm-l6-v2")).unwrap();
-    let show = fixture("summarize/show-a.txt");
-    let out = env
-        .cmd()
-        .env("PODBRIEF_MODELS", &store)
-        .args(["summarize", "--llm-passages", "0", show.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let summarize = |name: &str| {
+        let input = fixture(name);
+        env.cmd()
+            .env("PODBRIEF_MODELS", &store)
+            .args(["summarize", "--llm-passages", "0", input.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let out = summarize("summarize/show-a.txt");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("## "), "{}", stdout(&out));
 
-    let audio = fixture("summarize/show-a.mp3");
-    let out = env
-        .cmd()
-        .env("PODBRIEF_MODELS", &store)
-        .args(["summarize", "--llm-passages", "0", audio.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = summarize("summarize/show-a.mp3");
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(

@@ -4,6 +4,7 @@
 //! what, consequences nobody said), so the excerpt is what a reader can trust: chosen by the
 //! note's meaning, it shows the claim and its reason as they were said.
 
+use super::spans::{is_statement, reasons};
 use super::wording::self_contained;
 use super::{dot, Line};
 
@@ -16,10 +17,7 @@ const MAX_SENTENCES: usize = 3;
 /// `claim`: the closest in meaning, preferring runs that start a thought (not "It…", "And…")
 /// and that say more than one sentence can; never a question or filler.
 pub fn excerpt(lines: &[Line], first: usize, last: usize, claim: &[f32]) -> (usize, usize) {
-    let usable = |j: usize| {
-        let l = &lines[j];
-        l.filler.is_none() && !super::spans::is_question(&l.sentence.text)
-    };
+    let usable = |j: usize| is_statement(&lines[j]);
     let words = |j: usize| lines[j].sentence.text.split_whitespace().count();
     let mut best: Option<((usize, usize), f32)> = None;
     for a in (first..=last).filter(|&a| usable(a)) {
@@ -66,16 +64,14 @@ fn unfinished(l: &Line) -> bool {
 /// took a bare quote for a fragment unless it opens a thought, runs to more than one
 /// sentence and argues (a reason, a consequence, a stance), so only such a span may.
 pub fn stands_alone(lines: &[Line], first: usize, last: usize) -> bool {
-    let statements: Vec<&str> = (first..=last)
-        .filter(|&j| {
-            lines[j].filler.is_none() && !super::spans::is_question(&lines[j].sentence.text)
-        })
-        .map(|j| lines[j].sentence.text.as_str())
+    let statements: Vec<&str> = lines[first..=last]
+        .iter()
+        .filter(|l| is_statement(l))
+        .map(|l| l.sentence.text.as_str())
         .collect();
-    let lower = statements.join(" ").to_lowercase().replace('’', "'");
     statements.len() >= 2
         && statements.first().is_some_and(|t| self_contained(t))
-        && super::spans::reasons(&lower) >= 1
+        && reasons(&statements.join(" ")) >= 1
 }
 
 /// The excerpt's text: its sentences joined, each cleaned of a leading "So,"/"And" and

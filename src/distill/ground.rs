@@ -29,8 +29,6 @@ const SOURCE_CONTEXT: usize = 1;
 const WHY_MIN_SIMILARITY: f32 = 0.5;
 /// At most this share of a note's content words may be absent from its passage: small
 /// models "explain" with confident general knowledge that is often wrong.
-/// At most this share of a note's content words may be absent from its passage: small
-/// models "explain" with confident general knowledge that is often wrong.
 const MAX_CLAIM_NOVELTY: f32 = 0.45;
 /// A note sentence sharing a run this long with the quote copies it.
 const COPIED_WORDS: usize = 6;
@@ -50,8 +48,9 @@ struct Accepted {
     why: String,
     vector: Vec<f32>,
     grounding: f32,
-    /// The sentences of the span the entry quotes (see [`excerpt`]).
+    /// The sentences of the span the entry quotes (see [`excerpt`]), and their text.
     quote: (usize, usize),
+    quoted: String,
 }
 
 pub fn ground(
@@ -62,14 +61,12 @@ pub fn ground(
     opts: &Options,
 ) -> Result<(Vec<Candidate>, Vec<Rejection>), DistillError> {
     let mut rejected = Vec::new();
-    // (nomination, headline, note or why it was dropped)
-    let mut pending: Vec<(usize, String, Result<String, String>)> = Vec::new();
+    // (nomination, its rewrite, headline, note or why it was dropped)
+    let mut pending: Vec<(usize, &Rewrite, String, Result<String, String>)> = Vec::new();
     for (i, r) in rewrites {
         let n = &noms[*i];
         match check(r, n, lines) {
-            Ok((headline, note)) => {
-                pending.push((*i, headline, note));
-            }
+            Ok((headline, note)) => pending.push((*i, r, headline, note)),
             Err(reason) => rejected.push(rejection(lines, n, &r.note, reason)),
         }
     }
@@ -77,7 +74,7 @@ pub fn ground(
     // one batch.
     let split: Vec<Vec<String>> = pending
         .iter()
-        .map(|(_, headline, note)| match note {
+        .map(|(_, _, headline, note)| match note {
             Ok(note) => sentences(note),
             Err(_) => vec![headline.clone()],
         })
@@ -85,7 +82,7 @@ pub fn ground(
     let texts: Vec<&str> = split.iter().flatten().map(String::as_str).collect();
     let mut vectors = embedder.embed(&texts)?.into_iter();
     let mut accepted: Vec<Option<Accepted>> = vec![None; noms.len()];
-    for ((i, headline, note), note_sents) in pending.into_iter().zip(split) {
+    for ((i, rewrite, headline, note), note_sents) in pending.into_iter().zip(split) {
         let n = &noms[i];
         let vecs: Vec<Vec<f32>> = vectors.by_ref().take(note_sents.len()).collect();
         // A sentence's anchor: the sentence of the span it is closest to.
@@ -136,12 +133,7 @@ pub fn ground(
             // Without its note, the headline stands only over a quote that reads on its own.
             let kept = excerpt::stands_alone(lines, quote.0, quote.1);
             let outcome = if kept { "the headline stands over the quote" } else { "dropped" };
-            rejected.push(rejection(
-                lines,
-                n,
-                &rewrites_note(rewrites, i),
-                format!("{reason}; {outcome}"),
-            ));
+            rejected.push(rejection(lines, n, &rewrite.note, format!("{reason}; {outcome}")));
             if !kept {
                 continue;
             }
@@ -155,13 +147,12 @@ pub fn ground(
         if why.matches('"').count() % 2 == 1 {
             why = why.replace('"', "");
         }
-        accepted[i] = Some(Accepted { claim: headline, why, vector, grounding, quote });
+        accepted[i] = Some(Accepted { claim: headline, why, vector, grounding, quote, quoted });
     }
     let mut cands = Vec::new();
     for (n, acc) in noms.iter().zip(accepted) {
-        if let Some(Accepted { claim, why, vector, grounding, quote }) = acc {
+        if let Some(Accepted { claim, why, vector, grounding, quote, quoted }) = acc {
             let a = &lines[quote.0];
-            let text = excerpt::text(lines, quote);
             let said: Vec<&str> =
                 lines[quote.0..=quote.1].iter().map(|l| l.sentence.text.as_str()).collect();
             cands.push(Candidate {
@@ -172,8 +163,8 @@ pub fn ground(
                 claim,
                 explanation: why,
                 edited: lines[quote.0..=quote.1].iter().any(|l| l.sentence.edited)
-                    || text != said.join(" "),
-                quote: text,
+                    || quoted != said.join(" "),
+                quote: quoted,
                 speaker: a.sentence.speaker.clone(),
                 origin: Origin::Llm,
                 grounding,
@@ -211,11 +202,6 @@ pub fn ground(
         }
     }
     Ok((cands, rejected))
-}
-
-/// The model's note for nomination `i`, as it wrote it.
-fn rewrites_note(rewrites: &[(usize, Rewrite)], i: usize) -> String {
-    rewrites.iter().find(|(j, _)| *j == i).map(|(_, r)| r.note.clone()).unwrap_or_default()
 }
 
 fn rejection(lines: &[Line], n: &Nomination, claim: &str, reason: String) -> Rejection {

@@ -60,7 +60,8 @@ pub fn run(
     lap("sentences", &mut stats);
 
     let spans = spans::spans(&lines);
-    for s in &spans {
+    // Every span's text is joined only when someone reads the trace.
+    for s in spans.iter().filter(|_| tracing::enabled!(tracing::Level::TRACE)) {
         let a = &lines[s.first].sentence;
         let text: Vec<&str> =
             lines[s.first..=s.last].iter().map(|l| l.sentence.text.as_str()).collect();

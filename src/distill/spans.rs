@@ -183,19 +183,14 @@ fn score(
     if questions > 0.5 {
         return None;
     }
-    let statement = |l: &&Line| l.filler.is_none() && !is_question(&l.sentence.text);
     let key = (first..=last)
-        .filter(|&i| statement(&&lines[i]))
+        .filter(|&i| is_statement(&lines[i]))
         .max_by(|&a, &b| lines[a].score.total_cmp(&lines[b].score).then(b.cmp(&a)))?;
-    let mut spec: Vec<f32> = span.iter().filter(statement).map(|l| l.specificity).collect();
+    let mut spec: Vec<f32> =
+        span.iter().filter(|l| is_statement(l)).map(|l| l.specificity).collect();
     spec.sort_by(|a, b| b.total_cmp(a));
     let specificity = spec.iter().take(3).sum::<f32>() / spec.len().clamp(1, 3) as f32;
-    let text: String = span
-        .iter()
-        .map(|l| l.sentence.text.to_lowercase())
-        .collect::<Vec<_>>()
-        .join(" ")
-        .replace('’', "'");
+    let text: String = span.iter().map(|l| l.sentence.text.as_str()).collect::<Vec<_>>().join(" ");
     let reasons = reasons(&text);
     let argues = (reasons as f32 / 2.0).min(1.0);
     let words = text.split_whitespace().count();
@@ -218,9 +213,15 @@ impl Span {
     }
 }
 
-/// How many argument markers (a reason, consequence, contrast or stance) `lower` uses.
-pub fn reasons(lower: &str) -> usize {
+/// How many argument markers (a reason, consequence, contrast or stance) `text` uses.
+pub fn reasons(text: &str) -> usize {
+    let lower = text.to_lowercase().replace('’', "'");
     REASONS.iter().filter(|r| lower.contains(*r)).count()
+}
+
+/// A line that states something: neither filler nor a question.
+pub fn is_statement(l: &Line) -> bool {
+    l.filler.is_none() && !is_question(&l.sentence.text)
 }
 
 pub fn is_question(text: &str) -> bool {
