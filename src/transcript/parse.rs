@@ -193,11 +193,14 @@ fn ends_sentence(t: &str) -> bool {
 /// Plain text and Markdown transcripts, as publishers post them: one segment per paragraph;
 /// a `**Name:**` or `Name:` label makes a turn, and once a text has used labels, a paragraph
 /// without one continues the last speaker. Markdown escapes and emphasis are undone and
-/// bracketed tags (`[laughter]`, `[inaudible]`) dropped; a `[HH:MM:SS]` marker sets the clock,
-/// which otherwise runs at PLAIN_TEXT_WPM.
+/// bracketed tags (`[laughter]`, `[inaudible]`) dropped. Text is timed at PLAIN_TEXT_WPM; a
+/// `[HH:MM:SS]` marker pins the clock, and the paragraphs since the previous marker are
+/// stretched or squeezed to meet it, so times never run backwards.
 fn plain(text: &str) -> Vec<Segment> {
     let mut t = 0.0;
     let mut out: Vec<Segment> = Vec::new();
+    // (segment index, time its start is pinned to)
+    let mut pins: Vec<(usize, f64)> = vec![(0, 0.0)];
     let mut last_speaker: Option<String> = None;
     for line in text.lines().map(str::trim) {
         if line.is_empty() || line.starts_with('#') || line.chars().all(|c| "-*_=".contains(c)) {
@@ -221,11 +224,29 @@ fn plain(text: &str) -> Vec<Segment> {
         };
         let per_word = 60.0 / PLAIN_TEXT_WPM;
         let start = marker.map_or(t, |m| (m - words_before as f64 * per_word).max(0.0));
+        if marker.is_some() && start >= pins.last().map_or(0.0, |p| p.1) {
+            pins.push((out.len(), start));
+            let [(a, ta), (b, tb)] = [pins[pins.len() - 2], pins[pins.len() - 1]];
+            rescale(&mut out[a..b], ta, tb);
+        }
+        let start = pins.last().filter(|p| p.0 == out.len()).map_or(t, |p| p.1);
         let end = start + text.split_whitespace().count() as f64 * per_word;
         out.push(Segment { start, end, text, speaker, ..Segment::default() });
         t = end;
     }
     out
+}
+
+/// Maps the times of `segs` (which run from `segs[0].start` to the last end) linearly onto
+/// `from..to`.
+fn rescale(segs: &mut [Segment], from: f64, to: f64) {
+    let (Some(first), Some(last)) = (segs.first(), segs.last()) else { return };
+    let (a, b) = (first.start, last.end);
+    let k = if b > a { (to - from) / (b - a) } else { 0.0 };
+    for s in segs {
+        s.start = from + (s.start - a) * k;
+        s.end = from + (s.end - a) * k;
+    }
 }
 
 /// `\[`, `\*`, `\_`… → the character itself.

@@ -119,3 +119,16 @@ fn markdown_transcripts_keep_turns_times_and_drop_tags() {
     assert!((t.segments[1].start - 234.26).abs() < 1e-6, "the marker sets the clock");
     assert!(t.segments[2].start > t.segments[1].start);
 }
+
+#[test]
+fn text_between_markers_is_timed_to_meet_them_and_never_runs_backwards() {
+    // 150 words a minute would put the second paragraph at 80 s; the marker says 40 s.
+    let long = "word ".repeat(200);
+    let body = format!("A: {long}\n\nB: \\[00:00:40\\] Short.\n\nA: After.\n");
+    let (_d, p) = write("m.md", &body);
+    let t = read(&p).unwrap();
+    let starts: Vec<f64> = t.segments.iter().map(|s| s.start).collect();
+    assert!((starts[1] - 40.0).abs() < 1e-9, "{starts:?}");
+    assert!((t.segments[0].end - 40.0).abs() < 1e-9, "the first paragraph is squeezed to meet it");
+    assert!(starts.windows(2).all(|w| w[0] <= w[1]), "{starts:?}");
+}
