@@ -168,6 +168,7 @@ pub fn transcribe(
                 avg_logprob: r.avg_logprob,
                 no_speech_prob: r.no_speech_prob,
                 speaker: None,
+                ad: false,
             });
             history.extend(s.tokens);
         }

@@ -31,6 +31,10 @@ pub struct Segment {
     /// Who speaks, when the transcript says so (publisher transcripts often do; Whisper not).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speaker: Option<String>,
+    /// Part of a sponsor read (set by `distill::ads::mark_segments`, for `transcribe --format
+    /// json`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ad: bool,
 }
 
 /// Decoding settings shared by both backends; defaults follow OpenAI's `transcribe()`.

@@ -188,6 +188,7 @@ impl WhisperCppBackend {
                 avg_logprob: s.avg_logprob,
                 no_speech_prob: s.no_speech_prob,
                 speaker: None,
+                ad: false,
             }));
             if last {
                 break;

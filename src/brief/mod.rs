@@ -48,6 +48,18 @@ pub struct EpisodeInfo {
     pub sha256: String,
     /// Seconds.
     pub duration: f64,
+    /// Sponsor reads found in it (never used as insights).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ads: Vec<AdSpan>,
+}
+
+/// A sponsor read: where it is, and whose, when the read names its sponsor.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AdSpan {
+    pub start: f64,
+    pub end: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sponsor: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -7,6 +7,8 @@ use anyhow::{anyhow, bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use podbrief::asr::{self, Backend, DecodeOptions, DeviceSpec, Transcriber};
 use podbrief::audio::{AudioStream, PcmSource};
+use podbrief::chunk::ChunkOptions;
+use podbrief::distill::ads;
 use podbrief::models::{ModelStore, Registry, Role};
 use podbrief::store::{self, transcripts, Home};
 use podbrief::transcript::{format, Format, Transcript};
@@ -83,19 +85,23 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     };
     let mut failures = 0;
     for file in &args.files {
-        let result = transcribe_one(&home, &mut lazy, &model_name, file, &opts).and_then(|t| {
-            let text = format::render(&t, args.format);
-            if to_stdout {
-                print!("{text}");
-                return Ok(());
-            }
-            let stem = file.file_stem().unwrap_or(file.as_os_str()).to_string_lossy();
-            let dest = out_dir.join(format!("{stem}.{}", args.format.extension()));
-            store::atomic_write(&dest, text.as_bytes())
-                .with_context(|| format!("writing {}", dest.display()))?;
-            eprintln!("{} -> {}", file.display(), dest.display());
-            Ok(())
-        });
+        let result =
+            transcribe_one(&home, &mut lazy, &model_name, file, &opts).and_then(|mut t| {
+                if args.format == Format::Json {
+                    ads::mark_segments(&mut t.segments, &ChunkOptions::default());
+                }
+                let text = format::render(&t, args.format);
+                if to_stdout {
+                    print!("{text}");
+                    return Ok(());
+                }
+                let stem = file.file_stem().unwrap_or(file.as_os_str()).to_string_lossy();
+                let dest = out_dir.join(format!("{stem}.{}", args.format.extension()));
+                store::atomic_write(&dest, text.as_bytes())
+                    .with_context(|| format!("writing {}", dest.display()))?;
+                eprintln!("{} -> {}", file.display(), dest.display());
+                Ok(())
+            });
         if let Err(e) = result {
             failures += 1;
             eprintln!("error: {}: {}", file.display(), crate::cli::chain(&e));

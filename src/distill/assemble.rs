@@ -1,7 +1,9 @@
 //! Distilled clusters → the typed [`Brief`]: the representative's words, its quote and time,
 //! and the members and neighbours that become its related insights.
 
-use crate::brief::{self, Brief, Entry, EpisodeInfo, ModelsUsed, Related, RelatedKind, ScoreParts};
+use crate::brief::{
+    self, AdSpan, Brief, Entry, EpisodeInfo, ModelsUsed, Related, RelatedKind, ScoreParts,
+};
 
 use super::pipeline::Distilled;
 use super::{dot, Candidate, Episode, Origin};
@@ -109,11 +111,19 @@ pub fn brief(d: &Distilled, cx: &Context) -> Brief {
         episodes: cx
             .episodes
             .iter()
-            .map(|e| EpisodeInfo {
+            .enumerate()
+            .map(|(i, e)| EpisodeInfo {
                 title: e.title.clone(),
                 source: e.source.clone(),
                 sha256: e.sha256.clone(),
                 duration: e.duration,
+                ads: d
+                    .ads
+                    .get(i)
+                    .into_iter()
+                    .flatten()
+                    .map(|a| AdSpan { start: a.start, end: a.end, sponsor: a.sponsor.clone() })
+                    .collect(),
             })
             .collect(),
         interests: cx.interests.to_vec(),

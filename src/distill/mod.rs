@@ -13,6 +13,7 @@
 //! merges the same point said twice, within or across episodes, and [`rank`] orders what is
 //! left.
 
+pub mod ads;
 pub mod assemble;
 pub mod candidates;
 pub mod cluster;
@@ -33,6 +34,12 @@ use crate::chunk::{ChunkOptions, Sentence};
 pub use numbers::to_digits;
 pub use pipeline::{run, Distilled, Models};
 pub use signals::Filler;
+pub use wording::{novelty, tidy};
+
+/// Whether `word` (lower case) is a filler of speech or a function word.
+pub fn is_stop_word(word: &str) -> bool {
+    signals::STOP.contains(&word)
+}
 
 /// One episode as distillation takes it: a transcript and what to call it.
 #[derive(Debug, Clone)]

@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::embed::Embedder;
 use crate::llm::Llm;
 
+use super::ads::{self, AdRead};
 use super::rank::{self, Ranked};
 use super::{candidates, cluster, ground, prepare, spans};
 use super::{Candidate, DistillError, Episode, Line, Options, Progress, Rejection};
@@ -38,6 +39,8 @@ pub struct Distilled {
     pub candidates: Vec<Candidate>,
     pub rejected: Vec<Rejection>,
     pub ranked: Vec<Ranked>,
+    /// Each episode's sponsor reads (their sentences are never insights).
+    pub ads: Vec<Vec<AdRead>>,
     pub stats: Stats,
 }
 
@@ -55,7 +58,8 @@ pub fn run(
         stats.seconds.insert(name.to_string(), clock.elapsed().as_secs_f64());
         clock = Instant::now();
     };
-    let lines = prepare::lines(episodes, models.embedder, opts, progress)?;
+    let mut lines = prepare::lines(episodes, models.embedder, opts, progress)?;
+    let ads = ads::mark(&mut lines, episodes.len());
     stats.sentences = lines.len();
     lap("sentences", &mut stats);
 
@@ -134,7 +138,7 @@ pub fn run(
     let clusters = cluster::cluster(&cands, opts.merge_threshold);
     let ranked = rank::rank(&cands, clusters, &lines, &interest_vecs, episodes.len());
     lap("rank", &mut stats);
-    Ok(Distilled { lines, candidates: cands, rejected, ranked, stats })
+    Ok(Distilled { lines, candidates: cands, rejected, ranked, ads, stats })
 }
 
 /// Leaves out candidates an earlier brief already carried (see `Options::already_sent`).

@@ -21,15 +21,28 @@ pub enum Filler {
     Repeat,
 }
 
-const AD: &[&str] = &[
+/// Phrases that mark a sponsor read by themselves.
+pub(crate) const AD_STRONG: &[&str] = &[
     "brought to you by",
     "sponsored by",
     "our sponsor",
     "today's sponsor",
     "this episode is supported by",
+    "this show is supported by",
+    "this podcast is supported by",
     "promo code",
     "use code",
     "use the code",
+    "word from our",
+    "for this show comes from",
+    "for this episode comes from",
+    "for this podcast comes from",
+    "for the show comes from",
+    "made possible by",
+];
+
+/// Phrases of sponsor reads that conversation uses too (a web address, "free trial").
+pub(crate) const AD_WEAK: &[&str] = &[
     "percent off",
     "% off",
     "free trial",
@@ -37,7 +50,6 @@ const AD: &[&str] = &[
     ".com/",
     "first month free",
     "back to the show",
-    "word from our",
 ];
 
 const CHATTER: &[&str] = &[
@@ -129,7 +141,7 @@ pub fn filler(text: &str) -> Option<Filler> {
     let has = |list: &[&str]| list.iter().any(|p| t.contains(p));
     if has(INSTRUCTION) || (t.contains("ignore") && t.contains("instruction")) {
         Some(Filler::Instruction)
-    } else if has(AD) {
+    } else if has(AD_STRONG) || has(AD_WEAK) {
         Some(Filler::Ad)
     } else if has(CHATTER) {
         Some(Filler::Chatter)

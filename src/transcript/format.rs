@@ -76,6 +76,7 @@ mod tests {
                     avg_logprob: -0.2,
                     no_speech_prob: 0.01,
                     speaker: None,
+                    ad: false,
                 },
                 Segment {
                     start: 3723.25,
@@ -84,6 +85,7 @@ mod tests {
                     avg_logprob: -0.3,
                     no_speech_prob: 0.02,
                     speaker: None,
+                    ad: true,
                 },
             ],
         }
