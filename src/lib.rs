@@ -10,6 +10,7 @@
 pub mod asr;
 pub mod audio;
 pub mod brief;
+pub mod chapters;
 pub mod chunk;
 pub mod config;
 pub mod device;

@@ -10,6 +10,36 @@ use podbrief::llm::Llm;
 use podbrief::models::{ModelStore, Registry, Role};
 use podbrief::store::Home;
 
+use super::transcribe::OnDemandAsr;
+
+/// Which models to use, on which device, and whether to trust the caches: the options every
+/// command that reads episodes shares.
+#[derive(Debug, clap::Args)]
+pub(super) struct ModelArgs {
+    /// Recompute transcripts and model replies instead of using the cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// cpu, cuda, cuda:N or metal (all models).
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceSpec,
+    /// Speech recognition model (registry name or folder).
+    #[arg(long)]
+    pub asr_model: Option<String>,
+    /// Chat model (registry name or GGUF file).
+    #[arg(long)]
+    pub llm_model: Option<String>,
+    /// Sentence-embedding model (registry name or folder).
+    #[arg(long)]
+    pub embed_model: Option<String>,
+}
+
+impl ModelArgs {
+    /// The speech model these options ask for, loaded when an input first needs it.
+    pub fn asr(&self, threads: usize) -> OnDemandAsr {
+        OnDemandAsr::new(self.asr_model.as_deref(), self.device, threads, self.no_cache)
+    }
+}
+
 /// How to turn episodes into a brief; shared by every command that writes one.
 pub(super) struct BriefSettings<'a> {
     pub device: DeviceSpec,
@@ -62,6 +92,11 @@ impl BriefModels {
             (None, "none".to_string())
         };
         Ok(BriefModels { embedder, embed_name: embed.name, llm, llm_name })
+    }
+
+    /// The embedder, and the chat model with its name when one was loaded.
+    pub fn parts(&mut self) -> (&Embedder, Option<(&mut Llm, &str)>) {
+        (&self.embedder, self.llm.as_mut().map(|l| (l, self.llm_name.as_str())))
     }
 
     /// Distills `episodes`, with LLM replies cached in the home unless `no_cache`.

@@ -3,6 +3,7 @@
 mod batch;
 mod batch_stages;
 mod brief;
+mod chapters;
 mod config;
 mod daily;
 mod embed;
@@ -43,6 +44,9 @@ enum Command {
     Summarize(summarize::Args),
     /// Transcribe audio files into timestamped text (txt, srt, vtt or json).
     Transcribe(transcribe::Args),
+    /// Chapters of each episode: start times, titles and summaries (Podcasting 2.0 JSON,
+    /// Markdown or `MM:SS Title` lines), sponsor reads marked.
+    Chapters(chapters::Args),
     /// Reply to one prompt with the local chat model.
     Llm(llm::Args),
     /// Sentence embeddings as JSON, one vector per text.
@@ -92,6 +96,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let threads = cli.threads.unwrap_or_else(podbrief::asr::default_threads);
     match cli.command {
         Command::Summarize(args) => summarize::run(args, threads),
+        Command::Chapters(args) => chapters::run(args, threads),
         Command::Transcribe(args) => transcribe::run(args, threads),
         Command::Llm(args) => llm::run(args),
         Command::Embed(args) => embed::run(args),

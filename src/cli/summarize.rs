@@ -7,19 +7,19 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use podbrief::asr::{DecodeOptions, DeviceSpec};
+use podbrief::asr::DecodeOptions;
 use podbrief::audio::AudioStream;
 use podbrief::brief::{self, Format};
 use podbrief::distill::{self, Episode, Options};
 use podbrief::store::Home;
 use podbrief::transcript::{parse, Transcript};
 
-use super::brief::{make_brief, split_interests, BriefSettings};
+use super::brief::{make_brief, split_interests, BriefSettings, ModelArgs};
 use super::transcribe::{transcribe_one, Lazy, OnDemandAsr};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Audio files (mp3, m4a, ogg, flac, wav) or transcripts (srt, vtt, json, txt).
+    /// Audio files (mp3, m4a, ogg, flac, wav) or transcripts (srt, vtt, json, txt, md).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Entries in the brief.
@@ -37,21 +37,8 @@ pub struct Args {
     /// List the candidates the grounding checks rejected, and why.
     #[arg(long)]
     explain: bool,
-    /// Recompute transcripts and model replies instead of using the cache.
-    #[arg(long)]
-    no_cache: bool,
-    /// cpu, cuda, cuda:N or metal (all models).
-    #[arg(long, default_value = "cpu")]
-    device: DeviceSpec,
-    /// Speech recognition model (registry name or folder).
-    #[arg(long)]
-    asr_model: Option<String>,
-    /// Chat model (registry name or GGUF file).
-    #[arg(long)]
-    llm_model: Option<String>,
-    /// Sentence-embedding model (registry name or folder).
-    #[arg(long)]
-    embed_model: Option<String>,
+    #[command(flatten)]
+    models: ModelArgs,
     /// At most this many nominated passages are rewritten by the LLM, each episode's best
     /// first (bounds the time of long episodes); 0 skips the LLM: insights keep the words
     /// they were said in.
@@ -63,11 +50,46 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     let home = Home::from_env();
     let bars = Bars::new();
 
-    let mut asr = OnDemandAsr::new(args.asr_model.as_deref(), args.device, threads, args.no_cache);
+    let mut asr = args.models.asr(threads);
+    let (episodes, failures) = read_episodes(&home, &mut asr, &args.files, threads);
+    if episodes.is_empty() {
+        bail!("no input could be read; nothing to summarize");
+    }
+    let asr_name = asr.used();
+    drop(asr);
+
+    let interests = split_interests(args.interests.as_deref().unwrap_or(""));
+    let settings = BriefSettings {
+        device: args.models.device,
+        embed_model: args.models.embed_model.as_deref(),
+        llm_model: args.models.llm_model.as_deref(),
+        llm_passages: args.llm_passages,
+        interests: &interests,
+        top: args.top,
+        explain: args.explain,
+        no_cache: args.models.no_cache,
+        asr: asr_name,
+        already_sent: Vec::new(),
+        per_episode: false,
+    };
+    let (brief, _) = make_brief(&home, &episodes, settings, &bars)?;
+    let text = brief::render(&brief, args.format);
+    super::write_output(args.output.as_deref(), &text)?;
+    Ok(super::finished(failures))
+}
+
+/// Every input as an episode: transcripts read, audio transcribed (the speech model loaded on
+/// first need). An input that fails is reported and counted, and the others go on.
+pub(super) fn read_episodes(
+    home: &Home,
+    asr: &mut OnDemandAsr,
+    files: &[PathBuf],
+    threads: usize,
+) -> (Vec<Episode>, usize) {
     let decode = DecodeOptions { threads, ..DecodeOptions::default() };
     let mut episodes = Vec::new();
     let mut failures = 0;
-    for file in &args.files {
+    for file in files {
         let is_transcript = file
             .extension()
             .and_then(|e| e.to_str())
@@ -75,7 +97,7 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
         let result = if is_transcript {
             read_transcript(file)
         } else {
-            asr.get(&home).and_then(|(name, lazy)| audio_episode(&home, lazy, name, file, &decode))
+            asr.get(home).and_then(|(name, lazy)| audio_episode(home, lazy, name, file, &decode))
         };
         match result {
             Ok(ep) if ep.segments.iter().any(|s| !s.text.trim().is_empty()) => episodes.push(ep),
@@ -89,30 +111,7 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    if episodes.is_empty() {
-        bail!("no input could be read; nothing to summarize");
-    }
-    let asr_name = asr.used();
-    drop(asr);
-
-    let interests = split_interests(args.interests.as_deref().unwrap_or(""));
-    let settings = BriefSettings {
-        device: args.device,
-        embed_model: args.embed_model.as_deref(),
-        llm_model: args.llm_model.as_deref(),
-        llm_passages: args.llm_passages,
-        interests: &interests,
-        top: args.top,
-        explain: args.explain,
-        no_cache: args.no_cache,
-        asr: asr_name,
-        already_sent: Vec::new(),
-        per_episode: false,
-    };
-    let (brief, _) = make_brief(&home, &episodes, settings, &bars)?;
-    let text = brief::render(&brief, args.format);
-    super::write_output(args.output.as_deref(), &text)?;
-    Ok(super::finished(failures))
+    (episodes, failures)
 }
 
 fn file_name(path: &Path) -> String {

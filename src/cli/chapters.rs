@@ -1,0 +1,107 @@
+//! `podbrief chapters FILE…`: an outline of each episode, as Podcasting 2.0 JSON, Markdown or
+//! `MM:SS Title` lines.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::bail;
+use podbrief::chapters::{self, format, SegmentOptions, Titler};
+use podbrief::distill::{self, ads, Episode, Options};
+use podbrief::store::Home;
+
+use super::brief::{BriefModels, ModelArgs};
+use super::summarize::{read_episodes, Bars};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Audio files (mp3, m4a, ogg, flac, wav) or transcripts (srt, vtt, json, txt, md).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    #[arg(short, long, value_enum, default_value = "txt")]
+    format: format::Format,
+    /// Write FILE-STEM.chapters.{json,md,txt} into this folder (atomically) instead of printing
+    /// every episode's chapters to standard output one after another.
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<PathBuf>,
+    /// Titles from each section's most distinctive words, without loading the chat model.
+    #[arg(long)]
+    no_llm: bool,
+    #[command(flatten)]
+    models: ModelArgs,
+}
+
+pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
+    let home = Home::from_env();
+    let bars = Bars::new();
+    let mut asr = args.models.asr(threads);
+    let (episodes, mut failures) = read_episodes(&home, &mut asr, &args.files, threads);
+    drop(asr);
+    if episodes.is_empty() {
+        bail!("no input could be read; no chapters written");
+    }
+    let passages = if args.no_llm { 0 } else { 1 };
+    let mut models = BriefModels::load(
+        &home,
+        args.models.device,
+        args.models.embed_model.as_deref(),
+        args.models.llm_model.as_deref(),
+        passages,
+    )?;
+    let cache_dir = home.root.join("llm-replies");
+    let cache = (!args.models.no_cache).then_some(cache_dir.as_path());
+    let (embedder, mut llm) = models.parts();
+    let mut lines = distill::prepare::lines(&episodes, embedder, &Options::default(), &bars)?;
+    let all_reads = ads::mark(&mut lines, episodes.len());
+    for (start, end) in distill::candidates::episode_ranges(&lines) {
+        let lines = &lines[start..end];
+        let episode = &episodes[lines[0].episode];
+        let paragraph = paragraph_starts(episode, lines);
+        // The reads as positions in this episode's lines.
+        let reads: Vec<ads::AdRead> = all_reads[lines[0].episode]
+            .iter()
+            .map(|a| ads::AdRead { first: a.first - start, last: a.last - start, ..a.clone() })
+            .collect();
+        let titler = llm.as_mut().map(|(llm, name)| Titler { llm, name, cache });
+        let opts = SegmentOptions::default();
+        match chapters::chapters(lines, &paragraph, &reads, titler, &opts) {
+            Ok(list) => {
+                let text = format::render(&episode.title, &list, args.format);
+                write(args.output.as_deref(), &episode.source, args.format, &text)?;
+            }
+            Err(e) => {
+                failures += 1;
+                eprintln!("error: {}: {e}", episode.source);
+            }
+        }
+    }
+    Ok(super::finished(failures))
+}
+
+/// Which sentences open a transcript segment (a paragraph of a Markdown transcript, a cue, a
+/// Whisper window): the places a chapter may start without a transition phrase.
+fn paragraph_starts(episode: &Episode, lines: &[distill::Line]) -> Vec<bool> {
+    let mut starts: Vec<f64> = episode.segments.iter().map(|s| s.start).collect();
+    starts.sort_by(f64::total_cmp);
+    lines
+        .iter()
+        .map(|l| {
+            let i = starts.partition_point(|&s| s < l.sentence.start - 1e-3);
+            starts.get(i).is_some_and(|&s| (s - l.sentence.start).abs() <= 1e-3)
+        })
+        .collect()
+}
+
+fn write(
+    dir: Option<&Path>,
+    source: &str,
+    format: format::Format,
+    text: &str,
+) -> anyhow::Result<()> {
+    let Some(dir) = dir else {
+        print!("{text}");
+        return Ok(());
+    };
+    let stem = Path::new(source).file_stem().map_or("episode".into(), |s| s.to_string_lossy());
+    let path = dir.join(format!("{stem}.{}", format.extension()));
+    super::write_output(Some(&path), text)
+}

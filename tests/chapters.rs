@@ -1,0 +1,81 @@
+//! `podbrief chapters` end to end on a real Markdown transcript excerpt and on spoken audio:
+//! each format, the Podcasting 2.0 schema, sponsor reads as chapters of their own, titles by
+//! the default chat model, and a clear error for input that is not there.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+/// A 14-minute stretch of a real episode (go-time-150, CC BY-SA 4.0, see eval/real/README.md)
+/// with a sponsor read written into it.
+fn transcript(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("eval/real/episodes/go-time-150.md"),
+    )
+    .unwrap();
+    let paragraphs: Vec<&str> = text.split("\n\n").collect();
+    let mut kept: Vec<&str> = paragraphs[40..110].to_vec();
+    let read =
+        "**Mat Ryer:** This episode is brought to you by Quillstack, the hosted notebook for \
+                engineering teams. Quillstack keeps your runbooks and design docs in one place. \
+                Try it free for thirty days at quillstack dot com slash gotime.";
+    kept.insert(35, read);
+    let path = dir.join("cloud-native.md");
+    std::fs::write(&path, kept.join("\n\n")).unwrap();
+    path
+}
+
+fn schema() -> jsonschema::Validator {
+    let text = include_str!("../docs/podcast-chapters.schema.json");
+    jsonschema::validator_for(&serde_json::from_str(text).unwrap()).unwrap()
+}
+
+#[test]
+fn every_format_from_a_transcript_with_a_sponsor_read() {
+    let env = Env::new();
+    let md = transcript(env.home.path());
+    let out = env.home.path().join("out");
+    let o = env.run(&["chapters", md.to_str().unwrap(), "-f", "json", "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(out.join("cloud-native.chapters.json")).unwrap())
+            .unwrap();
+    let errors: Vec<String> = schema().iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let chapters = doc["chapters"].as_array().unwrap();
+    assert!((4..=15).contains(&chapters.len()), "{doc}");
+    assert_eq!(chapters[0]["startTime"], 0.0);
+    let starts: Vec<f64> = chapters.iter().map(|c| c["startTime"].as_f64().unwrap()).collect();
+    assert!(starts.windows(2).all(|w| w[0] < w[1]), "{starts:?}");
+    let sponsor: Vec<&Value> = chapters.iter().filter(|c| c["toc"] == false).collect();
+    assert_eq!(sponsor.len(), 1, "{doc}");
+    assert_eq!(sponsor[0]["title"], "Sponsor: Quillstack");
+    for c in chapters.iter().filter(|c| c["toc"] != false) {
+        let title = c["title"].as_str().unwrap();
+        assert!((1..=8).contains(&title.split_whitespace().count()), "{title}");
+    }
+
+    let o = env.run(&["chapters", md.to_str().unwrap(), "--no-llm", "-f", "txt"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let txt = stdout(&o);
+    assert!(txt.starts_with("00:00 "), "{txt}");
+    assert!(
+        txt.lines().all(|l| l.chars().take(5).all(|c| c.is_ascii_digit() || c == ':')),
+        "{txt}"
+    );
+
+    let o = env.run(&["chapters", md.to_str().unwrap(), "--no-llm", "-f", "md"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("# cloud-native.md\n\n- **00:00** "), "{}", stdout(&o));
+}
+
+#[test]
+fn a_missing_input_is_reported_and_the_others_still_get_chapters() {
+    let env = Env::new();
+    let md = transcript(env.home.path());
+    let o = env.run(&["chapters", "no-such-file.md", md.to_str().unwrap(), "--no-llm"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no-such-file.md"), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("00:00 "), "{}", stdout(&o));
+}
