@@ -79,3 +79,30 @@ fn a_missing_input_is_reported_and_the_others_still_get_chapters() {
     assert!(stderr(&o).contains("no-such-file.md"), "{}", stderr(&o));
     assert!(stdout(&o).starts_with("00:00 "), "{}", stdout(&o));
 }
+
+/// speech-short.mp3 with its ID3 tag replaced by one carrying two chapters (written by ffmpeg).
+fn mp3_with_chapters(dir: &std::path::Path) -> std::path::PathBuf {
+    let audio = std::fs::read(fixture("speech/speech-short.mp3")).unwrap();
+    let size = audio[6..10].iter().fold(0usize, |n, &b| (n << 7) | usize::from(b & 0x7F));
+    let mut bytes = std::fs::read(fixture("audio/chapters-id3v24.tag")).unwrap();
+    bytes.extend_from_slice(&audio[10 + size..]);
+    let path = dir.join("tagged.mp3");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn an_mp3_with_its_own_chapters_shows_them_unless_regenerated() {
+    let env = Env::new();
+    let mp3 = mp3_with_chapters(env.home.path());
+    let o = env.run(&["chapters", mp3.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "00:00 Cold open\n01:00 Tomatoes in small gardens\n");
+    let o = env.run(&["chapters", mp3.to_str().unwrap(), "-f", "md"]);
+    assert!(stdout(&o).starts_with("# Tagged Show\n"), "the file's title tag: {}", stdout(&o));
+
+    let o = env.run(&["chapters", mp3.to_str().unwrap(), "--regenerate", "--no-llm"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let made = stdout(&o);
+    assert!(made.starts_with("00:00 ") && !made.contains("Cold open"), "{made}");
+}

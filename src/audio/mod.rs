@@ -12,6 +12,7 @@
 /// naming downloads; decoding itself probes the content).
 pub const EXTENSIONS: &[&str] = &["mp3", "m4a", "mp4", "aac", "ogg", "oga", "opus", "flac", "wav"];
 
+pub mod chapters;
 mod decode;
 mod error;
 mod mp4_edit;

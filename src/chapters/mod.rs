@@ -36,6 +36,21 @@ pub struct Chapter {
     pub ad: Option<AdRead>,
 }
 
+/// Chapters the publisher put in the file, as they are (no summaries).
+pub fn from_file(given: Vec<crate::audio::chapters::FileChapter>) -> Vec<Chapter> {
+    given
+        .into_iter()
+        .map(|c| Chapter {
+            start: c.start,
+            end: c.end,
+            title: c.title,
+            summary: None,
+            title_source: TitleSource::File,
+            ad: None,
+        })
+        .collect()
+}
+
 /// The chat model that titles chapters, its registry name (for the cache) and where replies
 /// are cached.
 pub struct Titler<'a> {

@@ -65,6 +65,8 @@ pub enum TitleSource {
     Words,
     /// A sponsor read, named by what the read says.
     Sponsor,
+    /// The publisher's own chapters, read from the file.
+    File,
 }
 
 /// The model's title for `section` (lines of one chapter), when it passes the checks and is

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::bail;
+use podbrief::audio::AudioStream;
 use podbrief::chapters::{self, format, SegmentOptions, Titler};
 use podbrief::distill::{self, ads, Episode, Options};
 use podbrief::store::Home;
@@ -26,6 +27,10 @@ pub struct Args {
     /// Titles from each section's most distinctive words, without loading the chat model.
     #[arg(long)]
     no_llm: bool,
+    /// Make chapters even for MP3s that carry their own (ID3 `CHAP` frames), which are otherwise
+    /// shown as they are, without transcribing.
+    #[arg(long)]
+    regenerate: bool,
     #[command(flatten)]
     models: ModelArgs,
 }
@@ -33,8 +38,30 @@ pub struct Args {
 pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     let home = Home::from_env();
     let bars = Bars::new();
+    let mut failures = 0;
+    let mut todo = Vec::new();
+    for file in &args.files {
+        match given(file, args.regenerate) {
+            Ok(Some(list)) => {
+                let name = file.file_name().map_or(String::new(), |n| n.to_string_lossy().into());
+                let tagged =
+                    AudioStream::open(file).ok().and_then(|a| a.title().map(str::to_string));
+                let text = format::render(tagged.as_deref().unwrap_or(&name), &list, args.format);
+                write(args.output.as_deref(), &name, args.format, &text)?;
+            }
+            Ok(None) => todo.push(file.clone()),
+            Err(e) => {
+                failures += 1;
+                eprintln!("error: {}: {e}", file.display());
+            }
+        }
+    }
+    if todo.is_empty() {
+        return Ok(super::finished(failures));
+    }
     let mut asr = args.models.asr(threads);
-    let (episodes, mut failures) = read_episodes(&home, &mut asr, &args.files, threads);
+    let (episodes, read_failures) = read_episodes(&home, &mut asr, &todo, threads);
+    failures += read_failures;
     drop(asr);
     if episodes.is_empty() {
         bail!("no input could be read; no chapters written");
@@ -75,6 +102,17 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(super::finished(failures))
+}
+
+/// The chapters an MP3 already carries, unless `regenerate`; `None` when there are none (or
+/// the input is not an MP3).
+fn given(file: &Path, regenerate: bool) -> anyhow::Result<Option<Vec<chapters::Chapter>>> {
+    let mp3 = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("mp3"));
+    if regenerate || !mp3 || !file.is_file() {
+        return Ok(None);
+    }
+    let list = podbrief::audio::chapters::id3_chapters(file)?;
+    Ok((!list.is_empty()).then(|| chapters::from_file(list)))
 }
 
 /// Which sentences open a transcript segment (a paragraph of a Markdown transcript, a cue, a
