@@ -46,6 +46,26 @@ pub(super) fn render(brief: &Brief) -> String {
     for entry in &brief.brief {
         entry_html(entry, &mut out);
     }
+    for (episode, chapters) in super::outline(brief) {
+        out.push_str(&format!(
+            "<h2 style=\"{SANS}font-size:16px;margin:24px 0 4px;\">Outline: {}</h2>\n\
+             <ul style=\"{SANS}font-size:14px;margin:0;padding-left:20px;\">\n",
+            escape(&episode.title)
+        ));
+        for (c, entries) in chapters {
+            let note = if c.sponsor { " (sponsor read)" } else { "" };
+            out.push_str(&format!(
+                "<li><span style=\"{MUTED}\">{}</span> {}{note}",
+                time(c.start),
+                escape(&c.title)
+            ));
+            for e in entries {
+                out.push_str(&format!("<br>&nbsp;&nbsp;{}. {}", e.rank, escape(&e.headline)));
+            }
+            out.push_str("</li>\n");
+        }
+        out.push_str("</ul>\n");
+    }
     out.push_str(&format!(
         "<p style=\"{SANS}{MUTED}font-size:12px;border-top:1px solid #d8d8d4;margin-top:24px;\
          padding-top:12px;\">{}</p>\n</div>\n</body>\n</html>\n",

@@ -87,6 +87,7 @@ pub(super) fn render(brief: &Brief) -> String {
     for entry in &brief.brief {
         article(entry, &mut out);
     }
+    outline(brief, &mut out);
     out.push_str("</main>\n");
 
     if !brief.rejected.is_empty() {
@@ -107,6 +108,36 @@ pub(super) fn render(brief: &Brief) -> String {
 
     out.push_str(&format!("<footer>{}</footer>\n</body>\n</html>\n", footer(brief)));
     out
+}
+
+/// Each episode's chapters, with the brief's entries under the chapter they come from.
+fn outline(brief: &Brief, out: &mut String) {
+    let outline = super::outline(brief);
+    if outline.is_empty() {
+        return;
+    }
+    out.push_str("<section class=\"outline\">\n<h2>Outline</h2>\n");
+    for (episode, chapters) in outline {
+        out.push_str(&format!("<h3>{}</h3>\n<ul>\n", escape(&episode.title)));
+        for (c, entries) in chapters {
+            let note = if c.sponsor { " <span class=\"meta\">(sponsor read)</span>" } else { "" };
+            out.push_str(&format!(
+                "<li><span class=\"meta\">{}</span> {}{note}",
+                timestamp(c.start),
+                escape(&c.title)
+            ));
+            if !entries.is_empty() {
+                out.push_str("<ul>");
+                for e in entries {
+                    out.push_str(&format!("<li>{}. {}</li>", e.rank, escape(&e.headline)));
+                }
+                out.push_str("</ul>");
+            }
+            out.push_str("</li>\n");
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</section>\n");
 }
 
 fn article(entry: &Entry, out: &mut String) {

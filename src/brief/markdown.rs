@@ -18,6 +18,7 @@ pub(super) fn render(brief: &Brief) -> String {
     for entry in &brief.brief {
         entry_lines(entry, &mut lines);
     }
+    outline_lines(brief, &mut lines);
 
     if !brief.rejected.is_empty() {
         lines.push("## Rejected candidates".into());
@@ -39,6 +40,28 @@ pub(super) fn render(brief: &Brief) -> String {
     let mut out = lines.join("\n");
     out.push('\n');
     out
+}
+
+/// Each episode's chapters, with the brief's entries under the chapter they come from.
+fn outline_lines(brief: &Brief, lines: &mut Vec<String>) {
+    let outline = super::outline(brief);
+    if outline.is_empty() {
+        return;
+    }
+    lines.push("## Outline".into());
+    lines.push(String::new());
+    for (episode, chapters) in outline {
+        lines.push(format!("### {}", escape(&episode.title)));
+        lines.push(String::new());
+        for (c, entries) in chapters {
+            let note = if c.sponsor { " *(sponsor read)*" } else { "" };
+            lines.push(format!("- {} {}{note}", timestamp(c.start), escape(&c.title)));
+            for e in entries {
+                lines.push(format!("  - {}. {}", e.rank, escape(&e.headline)));
+            }
+        }
+        lines.push(String::new());
+    }
 }
 
 fn episode_lines(brief: &Brief) -> Vec<String> {

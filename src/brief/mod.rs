@@ -51,6 +51,45 @@ pub struct EpisodeInfo {
     /// Sponsor reads found in it (never used as insights).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ads: Vec<AdSpan>,
+    /// Its outline: chapters in time order (sponsor reads among them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chapters: Vec<ChapterInfo>,
+}
+
+/// One chapter of an episode's outline.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ChapterInfo {
+    pub start: f64,
+    pub end: f64,
+    pub title: String,
+    /// A sponsor read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sponsor: bool,
+}
+
+/// One episode's outline as the renderers show it: each chapter with the brief's entries
+/// that come from it.
+pub type Outline<'a> = (&'a EpisodeInfo, Vec<(&'a ChapterInfo, Vec<&'a Entry>)>);
+
+/// The outline of every episode that has chapters, each entry of the brief under the chapter
+/// its quote is from.
+pub fn outline(brief: &Brief) -> Vec<Outline<'_>> {
+    let at = |e: &EpisodeInfo, t: f64| e.chapters.iter().rposition(|c| c.start <= t + 1e-6);
+    brief
+        .episodes
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !e.chapters.is_empty())
+        .map(|(i, e)| {
+            let mut under: Vec<Vec<&Entry>> = vec![Vec::new(); e.chapters.len()];
+            for entry in brief.brief.iter().filter(|x| x.episode_index == i) {
+                if let Some(c) = at(e, entry.start) {
+                    under[c].push(entry);
+                }
+            }
+            (e, e.chapters.iter().zip(under).collect())
+        })
+        .collect()
 }
 
 /// A sponsor read: where it is, and whose, when the read names its sponsor.

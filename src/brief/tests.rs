@@ -91,6 +91,21 @@ pub(super) fn sample() -> Brief {
                 sha256: "ab".repeat(32),
                 duration: 3900.0,
                 ads: vec![AdSpan { start: 600.0, end: 645.5, sponsor: Some("Typewell".into()) }],
+                chapters: vec![
+                    ChapterInfo {
+                        start: 0.0,
+                        end: 600.0,
+                        title: "Why we sleep".into(),
+                        sponsor: false,
+                    },
+                    ChapterInfo {
+                        start: 600.0,
+                        end: 645.5,
+                        title: "Sponsor: Typewell".into(),
+                        sponsor: true,
+                    },
+                    ChapterInfo { start: 645.5, end: 3900.0, title: EVIL.into(), sponsor: false },
+                ],
             },
             EpisodeInfo {
                 title: EVIL.into(),
@@ -98,6 +113,7 @@ pub(super) fn sample() -> Brief {
                 sha256: "cd".repeat(32),
                 duration: 3800.5,
                 ads: Vec::new(),
+                chapters: Vec::new(),
             },
         ],
         interests: vec!["sleep".into(), EVIL.into()],
@@ -191,7 +207,7 @@ fn markdown_escapes_untrusted_text() {
     assert!(md.contains("\\# Not a heading \\[link\\](javascript:alert(1))"), "{md}");
     // Headings are only the ones the renderer made.
     let headings: Vec<&str> = md.lines().filter(|l| l.starts_with('#')).collect();
-    assert_eq!(headings.len(), 4, "{headings:?}");
+    assert_eq!(headings.len(), 6, "{headings:?}");
 }
 
 #[test]
@@ -294,4 +310,26 @@ pub(super) fn check_nesting(html: &str) {
         }
     }
     assert!(stack.is_empty(), "unclosed: {stack:?}");
+}
+
+#[test]
+fn the_outline_puts_each_entry_under_the_chapter_it_comes_from() {
+    let b = sample();
+    let md = render(&b, Format::Md);
+    let outline = &md[md.find("## Outline").expect("an outline")..];
+    assert!(outline.starts_with("## Outline\n\n### Episode 12: Sleep\n\n- 0:00 Why we sleep\n"));
+    assert!(outline.contains("- 10:00 Sponsor: Typewell *(sponsor read)*\n- 10:45 "), "{outline}");
+    // The first entry is quoted from 12:34, in the third chapter.
+    let third = &outline[outline.find("- 10:45").unwrap()..];
+    assert!(third.contains("\n  - 1. Sleep debt cannot be repaid on weekends"), "{third}");
+    assert!(!outline.contains("<script>"), "chapter titles are escaped");
+    let html = render(&b, Format::Html);
+    assert!(html.contains("<h2>Outline</h2>") && html.contains("(sponsor read)"));
+    assert!(!html.contains("<script>alert"));
+    let email = render_email(&b);
+    assert!(email.contains("Outline: Episode 12: Sleep") && email.contains("Why we sleep"));
+    // Without chapters there is no outline.
+    let mut plain = sample();
+    plain.episodes.iter_mut().for_each(|e| e.chapters.clear());
+    assert!(!render(&plain, Format::Md).contains("## Outline"));
 }

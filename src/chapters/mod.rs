@@ -13,6 +13,7 @@ pub mod title;
 
 use std::path::Path;
 
+use crate::asr::Segment;
 use crate::distill::ads::AdRead;
 use crate::distill::Line;
 use crate::llm::{Llm, LlmError};
@@ -36,6 +37,47 @@ pub struct Chapter {
     pub ad: Option<AdRead>,
 }
 
+/// The chapters of every episode in `lines` (all episodes' sentences as distillation prepared
+/// them, sponsor reads marked), as `(episode index, chapters)`; `segments[e]` are episode `e`'s
+/// transcript segments and `reads[e]` its sponsor reads (indexing `lines`). One episode's
+/// failure (a model error) does not stop the others.
+pub fn outline(
+    lines: &[Line],
+    segments: &[&[Segment]],
+    reads: &[Vec<AdRead>],
+    mut titler: Option<Titler>,
+    opts: &SegmentOptions,
+) -> Vec<(usize, Result<Vec<Chapter>, LlmError>)> {
+    let mut out = Vec::new();
+    for (start, end) in crate::distill::candidates::episode_ranges(lines) {
+        let (lines, e) = (&lines[start..end], lines[start].episode);
+        let paragraph = paragraph_starts(segments.get(e).copied().unwrap_or_default(), lines);
+        // The reads as positions in this episode's lines.
+        let local: Vec<AdRead> = reads
+            .get(e)
+            .into_iter()
+            .flatten()
+            .map(|a| AdRead { first: a.first - start, last: a.last - start, ..a.clone() })
+            .collect();
+        out.push((e, chapters(lines, &paragraph, &local, titler.as_mut(), opts)));
+    }
+    out
+}
+
+/// Which sentences open a transcript segment (a paragraph of a Markdown transcript, a cue, a
+/// Whisper window): the places a chapter may start without a transition phrase.
+fn paragraph_starts(segments: &[Segment], lines: &[Line]) -> Vec<bool> {
+    let mut starts: Vec<f64> = segments.iter().map(|s| s.start).collect();
+    starts.sort_by(f64::total_cmp);
+    lines
+        .iter()
+        .map(|l| {
+            let i = starts.partition_point(|&s| s < l.sentence.start - 1e-3);
+            starts.get(i).is_some_and(|&s| (s - l.sentence.start).abs() <= 1e-3)
+        })
+        .collect()
+}
+
 /// Chapters the publisher put in the file, as they are (no summaries).
 pub fn from_file(given: Vec<crate::audio::chapters::FileChapter>) -> Vec<Chapter> {
     given
@@ -49,6 +91,18 @@ pub fn from_file(given: Vec<crate::audio::chapters::FileChapter>) -> Vec<Chapter
             ad: None,
         })
         .collect()
+}
+
+impl Chapter {
+    /// The chapter as the brief's outline shows it.
+    pub fn info(&self) -> crate::brief::ChapterInfo {
+        crate::brief::ChapterInfo {
+            start: self.start,
+            end: self.end,
+            title: self.title.clone(),
+            sponsor: self.ad.is_some(),
+        }
+    }
 }
 
 /// The chat model that titles chapters, its registry name (for the cache) and where replies
@@ -65,7 +119,7 @@ pub fn chapters(
     lines: &[Line],
     paragraph: &[bool],
     ads: &[AdRead],
-    mut titler: Option<Titler>,
+    mut titler: Option<&mut Titler>,
     opts: &SegmentOptions,
 ) -> Result<Vec<Chapter>, LlmError> {
     let Some(last) = lines.last() else { return Ok(Vec::new()) };

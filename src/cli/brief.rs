@@ -4,6 +4,7 @@
 use anyhow::Context;
 use podbrief::asr::DeviceSpec;
 use podbrief::brief::{Brief, ModelsUsed};
+use podbrief::chapters::{self, SegmentOptions, Titler};
 use podbrief::distill::{self, assemble, Distilled, Episode, Models, Options};
 use podbrief::embed::Embedder;
 use podbrief::llm::Llm;
@@ -116,6 +117,31 @@ impl BriefModels {
         Ok(distill::run(episodes, models, interests, opts, cache, progress)?)
     }
 
+    /// Adds each episode's chapters to the brief's outline, titled by the chat model when one
+    /// is loaded. An episode whose titling fails keeps no outline; the brief stands.
+    pub fn outline(
+        &mut self,
+        home: &Home,
+        brief: &mut Brief,
+        d: &Distilled,
+        episodes: &[Episode],
+        no_cache: bool,
+    ) {
+        let cache_dir = home.root.join("llm-replies");
+        let cache = (!no_cache).then_some(cache_dir.as_path());
+        let name = self.llm_name.as_str();
+        let titler = self.llm.as_mut().map(|llm| Titler { llm, name, cache });
+        let segments: Vec<&[_]> = episodes.iter().map(|e| e.segments.as_slice()).collect();
+        let opts = SegmentOptions::default();
+        for (e, result) in chapters::outline(&d.lines, &segments, &d.ads, titler, &opts) {
+            match (result, brief.episodes.get_mut(e)) {
+                (Ok(list), Some(info)) => info.chapters = list.iter().map(|c| c.info()).collect(),
+                (Err(err), _) => tracing::warn!("no outline for {}: {err}", episodes[e].source),
+                _ => {}
+            }
+        }
+    }
+
     /// The brief of distilled episodes.
     pub fn assemble(
         &self,
@@ -164,7 +190,8 @@ pub(super) fn make_brief(
         ..Options::default()
     };
     let d = models.distill(home, episodes, s.interests, &opts, s.no_cache, progress)?;
-    let brief = models.assemble(&d, episodes, &s, s.asr.clone());
+    let mut brief = models.assemble(&d, episodes, &s, s.asr.clone());
+    models.outline(home, &mut brief, &d, episodes, s.no_cache);
     Ok((brief, d))
 }
 

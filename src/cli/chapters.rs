@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use podbrief::audio::AudioStream;
 use podbrief::chapters::{self, format, SegmentOptions, Titler};
-use podbrief::distill::{self, ads, Episode, Options};
+use podbrief::distill::{self, ads, Options};
 use podbrief::store::Home;
 
 use super::brief::{BriefModels, ModelArgs};
@@ -78,26 +78,20 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     let cache = (!args.models.no_cache).then_some(cache_dir.as_path());
     let (embedder, mut llm) = models.parts();
     let mut lines = distill::prepare::lines(&episodes, embedder, &Options::default(), &bars)?;
-    let all_reads = ads::mark(&mut lines, episodes.len());
-    for (start, end) in distill::candidates::episode_ranges(&lines) {
-        let lines = &lines[start..end];
-        let episode = &episodes[lines[0].episode];
-        let paragraph = paragraph_starts(episode, lines);
-        // The reads as positions in this episode's lines.
-        let reads: Vec<ads::AdRead> = all_reads[lines[0].episode]
-            .iter()
-            .map(|a| ads::AdRead { first: a.first - start, last: a.last - start, ..a.clone() })
-            .collect();
-        let titler = llm.as_mut().map(|(llm, name)| Titler { llm, name, cache });
-        let opts = SegmentOptions::default();
-        match chapters::chapters(lines, &paragraph, &reads, titler, &opts) {
+    let reads = ads::mark(&mut lines, episodes.len());
+    let titler = llm.as_mut().map(|(llm, name)| Titler { llm, name, cache });
+    let segments: Vec<&[_]> = episodes.iter().map(|e| e.segments.as_slice()).collect();
+    let opts = SegmentOptions::default();
+    for (e, result) in chapters::outline(&lines, &segments, &reads, titler, &opts) {
+        let episode = &episodes[e];
+        match result {
             Ok(list) => {
                 let text = format::render(&episode.title, &list, args.format);
                 write(args.output.as_deref(), &episode.source, args.format, &text)?;
             }
-            Err(e) => {
+            Err(err) => {
                 failures += 1;
-                eprintln!("error: {}: {e}", episode.source);
+                eprintln!("error: {}: {err}", episode.source);
             }
         }
     }
@@ -113,20 +107,6 @@ fn given(file: &Path, regenerate: bool) -> anyhow::Result<Option<Vec<chapters::C
     }
     let list = podbrief::audio::chapters::id3_chapters(file)?;
     Ok((!list.is_empty()).then(|| chapters::from_file(list)))
-}
-
-/// Which sentences open a transcript segment (a paragraph of a Markdown transcript, a cue, a
-/// Whisper window): the places a chapter may start without a transition phrase.
-fn paragraph_starts(episode: &Episode, lines: &[distill::Line]) -> Vec<bool> {
-    let mut starts: Vec<f64> = episode.segments.iter().map(|s| s.start).collect();
-    starts.sort_by(f64::total_cmp);
-    lines
-        .iter()
-        .map(|l| {
-            let i = starts.partition_point(|&s| s < l.sentence.start - 1e-3);
-            starts.get(i).is_some_and(|&s| (s - l.sentence.start).abs() <= 1e-3)
-        })
-        .collect()
 }
 
 fn write(

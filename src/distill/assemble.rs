@@ -124,6 +124,8 @@ pub fn brief(d: &Distilled, cx: &Context) -> Brief {
                     .flatten()
                     .map(|a| AdSpan { start: a.start, end: a.end, sponsor: a.sponsor.clone() })
                     .collect(),
+                // Outlines come from the chapters stage, after distillation.
+                chapters: Vec::new(),
             })
             .collect(),
         interests: cx.interests.to_vec(),
