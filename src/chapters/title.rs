@@ -136,7 +136,10 @@ pub fn checked(reply: &str, source: &str) -> Option<String> {
     let says_something = crate::distill::verify::words(&lower)
         .iter()
         .any(|w| w.len() >= 4 && !distill::is_stop_word(w) && !REACTIONS.contains(&w.as_str()));
+    // "Firewall, group, solution, balancing" is the key-word list handed back, not a title.
+    let list = title.matches(',').count() >= 2;
     let fine = (1..=MAX_TITLE_WORDS).contains(&words)
+        && !list
         && says_something
         && distill::novelty(title, source) <= MAX_NOVELTY
         && !lower.contains("title")
@@ -154,14 +157,7 @@ pub fn word_title(section: &[Line], episode: &[Line]) -> String {
         let first = std::ptr::eq(section.as_ptr(), episode.as_ptr());
         return if first { "Introduction" } else { "Chat and wrap-up" }.to_string();
     }
-    let (here, all) = (phrases(section), phrases(episode));
-    let distinct = |(k, (n, shown)): (&String, &(usize, String))| {
-        let total = all.get(k).map_or(*n, |e| e.0);
-        (*n as f32 * (*n as f32 / total as f32), k.contains(' '), shown.clone())
-    };
-    let mut ranked: Vec<(f32, bool, String)> =
-        here.iter().filter(|(_, (n, _))| *n >= 2).map(distinct).collect();
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
+    let ranked = distinctive(section, episode);
     let best_pair = ranked.iter().find(|r| r.1);
     let words: Vec<&(f32, bool, String)> = ranked.iter().filter(|r| !r.1).collect();
     match (best_pair, words.as_slice()) {
@@ -171,6 +167,21 @@ pub fn word_title(section: &[Line], episode: &[Line]) -> String {
         (_, [a]) => capitalise(&a.2),
         (_, [a, b, ..]) => format!("{} and {}", capitalise(&a.2), b.2),
     }
+}
+
+/// The section's repeated words and two-word phrases, most distinctive first (how often the
+/// section uses them, times the share of the episode's uses that fall in it), with whether
+/// each is a phrase and its form as written.
+fn distinctive(section: &[Line], episode: &[Line]) -> Vec<(f32, bool, String)> {
+    let (here, all) = (phrases(section), phrases(episode));
+    let distinct = |(k, (n, shown)): (&String, &(usize, String))| {
+        let total = all.get(k).map_or(*n, |e| e.0);
+        (*n as f32 * (*n as f32 / total as f32), k.contains(' '), shown.clone())
+    };
+    let mut ranked: Vec<(f32, bool, String)> =
+        here.iter().filter(|(_, (n, _))| *n >= 2).map(distinct).collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
+    ranked
 }
 
 /// Content words (5+ letters) and pairs of adjacent content words (4+ letters each) of the

@@ -25,6 +25,7 @@ fn reactions_inventions_prompt_talk_and_essays_fail() {
         "Serverless pricing revolution",
         "The podcast episode about Kubernetes",
         "A title for this passage",
+        "Kubernetes, abstraction, teams, monolith",
         "Kubernetes abstracts over compute resources and small teams adopt it too early",
         "",
     ] {
