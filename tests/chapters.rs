@@ -106,3 +106,18 @@ fn an_mp3_with_its_own_chapters_shows_them_unless_regenerated() {
     let made = stdout(&o);
     assert!(made.starts_with("00:00 ") && !made.contains("Cold open"), "{made}");
 }
+
+#[test]
+fn a_chapters_file_beside_a_transcript_is_used_as_it_is() {
+    let env = Env::new();
+    let md = transcript(env.home.path());
+    let beside = md.with_extension("chapters.json");
+    std::fs::write(&beside, r#"{"version":"1.2.0","chapters":[{"startTime":0,"title":"Opening"},{"startTime":95,"title":"Cloud native, defined"}]}"#).unwrap();
+    let o = env.run(&["chapters", md.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "00:00 Opening\n01:35 Cloud native, defined\n");
+    std::fs::write(&beside, "{not json").unwrap();
+    let o = env.run(&["chapters", md.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "a broken chapters file is an error, not ignored");
+    assert!(stderr(&o).contains("cloud-native.chapters.json"), "{}", stderr(&o));
+}

@@ -1,9 +1,11 @@
 //! Chapters as files: the Podcasting 2.0 JSON that podcast apps and `podcast:chapters` feeds
-//! read as is, YouTube-style `MM:SS Title` lines, and a Markdown outline with summaries.
+//! read as is, YouTube-style `MM:SS Title` lines, and a Markdown outline with summaries; and
+//! the same JSON read back, when a publisher's chapters sit beside an episode.
 
 use serde_json::json;
 
 use super::Chapter;
+use crate::audio::chapters::FileChapter;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -69,6 +71,36 @@ fn markdown(title: &str, chapters: &[Chapter]) -> String {
         s.push('\n');
     }
     s
+}
+
+/// Podcasting 2.0 chapters as a publisher serves them (`podcast:chapters`), as chapter
+/// times and titles: a chapter without `endTime` ends where the next starts, and one marked
+/// `"toc": false` is kept (it is still a chapter, only a silent one).
+pub fn read_json(text: &str) -> Result<Vec<FileChapter>, serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        chapters: Vec<Item>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Item {
+        start_time: f64,
+        end_time: Option<f64>,
+        #[serde(default)]
+        title: String,
+    }
+    let mut items = serde_json::from_str::<Doc>(text)?.chapters;
+    items.sort_by(|a, b| a.start_time.total_cmp(&b.start_time));
+    let starts: Vec<f64> = items.iter().map(|c| c.start_time).collect();
+    Ok(items
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| FileChapter {
+            start: c.start_time,
+            end: c.end_time.or(starts.get(i + 1).copied()).unwrap_or(c.start_time),
+            title: c.title,
+        })
+        .collect())
 }
 
 /// `MM:SS`, or `H:MM:SS` from an hour on.

@@ -53,3 +53,22 @@ fn text_lines_are_youtube_style_and_markdown_quotes_summaries() {
     assert!(md.contains("- **10:40** Memory safety: “What Memory safety says.”"), "{md}");
     assert_eq!(clock(3725.4), "1:02:05");
 }
+
+#[test]
+fn a_publishers_chapters_json_reads_back_in_time_order() {
+    let text = r#"{"version": "1.2.0", "chapters": [
+        {"startTime": 94.5, "title": "Donation Segment", "toc": false},
+        {"startTime": 0, "title": "Intro", "img": "https://example.com/a.jpg"},
+        {"startTime": 300, "endTime": 360, "title": "Outro"}]}"#;
+    let got = read_json(text).unwrap();
+    let want = vec![
+        FileChapter { start: 0.0, end: 94.5, title: "Intro".into() },
+        FileChapter { start: 94.5, end: 300.0, title: "Donation Segment".into() },
+        FileChapter { start: 300.0, end: 360.0, title: "Outro".into() },
+    ];
+    assert_eq!(got, want);
+    // Our own output reads back too.
+    let ours = read_json(&render("Ep 1", &sample(), Format::Json)).unwrap();
+    assert_eq!(ours.iter().map(|c| c.start).collect::<Vec<_>>(), vec![0.0, 600.0, 640.0]);
+    assert!(read_json(r#"{"chapters": [{"title": "no start"}]}"#).is_err());
+}

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use podbrief::audio::AudioStream;
 use podbrief::chapters::{self, format, SegmentOptions, Titler};
 use podbrief::distill::{self, ads, Options};
@@ -27,8 +27,9 @@ pub struct Args {
     /// Titles from each section's most distinctive words, without loading the chat model.
     #[arg(long)]
     no_llm: bool,
-    /// Make chapters even for MP3s that carry their own (ID3 `CHAP` frames), which are otherwise
-    /// shown as they are, without transcribing.
+    /// Make chapters even for episodes that have their own (`NAME.chapters.json` beside the
+    /// file, or an MP3's ID3 `CHAP` frames), which are otherwise shown as they are, without
+    /// transcribing.
     #[arg(long)]
     regenerate: bool,
     #[command(flatten)]
@@ -98,14 +99,23 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     Ok(super::finished(failures))
 }
 
-/// The chapters an MP3 already carries, unless `regenerate`; `None` when there are none (or
-/// the input is not an MP3).
+/// The chapters an episode already has, unless `regenerate`: a Podcasting 2.0 chapters file
+/// beside it (`NAME.chapters.json`, as a feed's `podcast:chapters` serves it), else an MP3's
+/// ID3 `CHAP` frames; `None` when there are none.
 fn given(file: &Path, regenerate: bool) -> anyhow::Result<Option<Vec<chapters::Chapter>>> {
-    let mp3 = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("mp3"));
-    if regenerate || !mp3 || !file.is_file() {
+    if regenerate || !file.is_file() {
         return Ok(None);
     }
-    let list = podbrief::audio::chapters::id3_chapters(file)?;
+    let beside = file.with_extension("chapters.json");
+    let list = if beside.is_file() {
+        let text = std::fs::read_to_string(&beside)
+            .with_context(|| format!("reading {}", beside.display()))?;
+        format::read_json(&text).with_context(|| format!("reading {}", beside.display()))?
+    } else if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("mp3")) {
+        podbrief::audio::chapters::id3_chapters(file)?
+    } else {
+        Vec::new()
+    };
     Ok((!list.is_empty()).then(|| chapters::from_file(list)))
 }
 
