@@ -4,8 +4,10 @@
 //! shift plus how hosts steer a conversation), sponsor reads ([`crate::distill::ads`]) become
 //! chapters of their own ("Sponsor: Name") so a listener can skip them, and each topic section
 //! gets a short title from the chat model, checked against its words, and a summary sentence
-//! quoted from it ([`title`]). [`format`] writes the Podcasting 2.0 chapters JSON that podcast
-//! apps read, YouTube-style `MM:SS Title` lines, or Markdown.
+//! quoted from it ([`title`]). [`format`](mod@format) writes the Podcasting 2.0 chapters JSON that podcast
+//! apps read, YouTube-style `MM:SS Title` lines, or Markdown. Chapters the publisher already
+//! made (a `chapters.json` beside the episode, ID3 `CHAP` frames) are shown as they are
+//! ([`from_file`]); [`outline`] gives every episode of a brief its chapters.
 
 pub mod format;
 pub mod segment;
