@@ -4,7 +4,7 @@
 //! normalize_embeddings=True)` on the same model directory: same tokenisation, same
 //! truncation length, same pooling, unit-length vectors.
 //!
-//! On the CPU the encoder runs on *packed* sequences (see [`packed`]): the tokens of a whole
+//! On the CPU the encoder runs on *packed* sequences (see `packed.rs`): the tokens of a whole
 //! batch are concatenated without padding and attention is computed per sentence, so no work is
 //! spent on pad tokens. Other devices use candle's padded [`BertModel`] with batches of similar
 //! length.

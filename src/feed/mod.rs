@@ -3,7 +3,7 @@
 //! Nothing here touches the network: a feed's URLs are only recorded, and [`is_fetchable`] is the
 //! gate a later fetcher must pass them through, so that a hostile feed cannot point podbrief at
 //! `file:///etc/passwd`. feed-rs does the structural parsing (titles, GUIDs, dates, enclosures);
-//! a second, light quick-xml pass ([`extensions`]) picks up what feed-rs drops or misreads:
+//! a second, light quick-xml pass (`extensions.rs`) picks up what feed-rs drops or misreads:
 //! Podcasting 2.0 transcripts and chapters, and `itunes:duration` in its `MM:SS` form.
 
 mod extensions;
