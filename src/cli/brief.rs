@@ -4,10 +4,13 @@
 use anyhow::Context;
 use podbrief::asr::DeviceSpec;
 use podbrief::brief::{Brief, ModelsUsed};
-use podbrief::chapters::{self, SegmentOptions, Titler};
+use podbrief::chapters::{self, Chapter, SegmentOptions, Titler};
+use podbrief::distill::ads::AdRead;
+use podbrief::distill::Line;
 use podbrief::distill::{self, assemble, Distilled, Episode, Models, Options};
 use podbrief::embed::Embedder;
 use podbrief::llm::Llm;
+use podbrief::llm::LlmError;
 use podbrief::models::{ModelStore, Registry, Role};
 use podbrief::store::Home;
 
@@ -95,9 +98,32 @@ impl BriefModels {
         Ok(BriefModels { embedder, embed_name: embed.name, llm, llm_name })
     }
 
-    /// The embedder, and the chat model with its name when one was loaded.
-    pub fn parts(&mut self) -> (&Embedder, Option<(&mut Llm, &str)>) {
-        (&self.embedder, self.llm.as_mut().map(|l| (l, self.llm_name.as_str())))
+    /// The episodes' sentences, embedded and scored, with their sponsor reads marked (what
+    /// `chapters` works from when there is no brief to make).
+    pub fn prepare(
+        &self,
+        episodes: &[Episode],
+        progress: &dyn distill::Progress,
+    ) -> anyhow::Result<(Vec<Line>, Vec<Vec<AdRead>>)> {
+        Ok(distill::prepare::lines(episodes, &self.embedder, &Options::default(), progress)?)
+    }
+
+    /// Each episode's chapters from its prepared `lines` and `reads`, titled by the chat model
+    /// when one is loaded (replies cached in the home unless `no_cache`).
+    pub fn chapters(
+        &mut self,
+        home: &Home,
+        lines: &[Line],
+        reads: &[Vec<AdRead>],
+        episodes: &[Episode],
+        no_cache: bool,
+    ) -> Vec<(usize, Result<Vec<Chapter>, LlmError>)> {
+        let cache_dir = home.root.join("llm-replies");
+        let cache = (!no_cache).then_some(cache_dir.as_path());
+        let name = self.llm_name.as_str();
+        let titler = self.llm.as_mut().map(|llm| Titler { llm, name, cache });
+        let segments: Vec<&[_]> = episodes.iter().map(|e| e.segments.as_slice()).collect();
+        chapters::outline(lines, &segments, reads, titler, &SegmentOptions::default())
     }
 
     /// Distills `episodes`, with LLM replies cached in the home unless `no_cache`.
@@ -127,13 +153,7 @@ impl BriefModels {
         episodes: &[Episode],
         no_cache: bool,
     ) {
-        let cache_dir = home.root.join("llm-replies");
-        let cache = (!no_cache).then_some(cache_dir.as_path());
-        let name = self.llm_name.as_str();
-        let titler = self.llm.as_mut().map(|llm| Titler { llm, name, cache });
-        let segments: Vec<&[_]> = episodes.iter().map(|e| e.segments.as_slice()).collect();
-        let opts = SegmentOptions::default();
-        for (e, result) in chapters::outline(&d.lines, &segments, &d.ads, titler, &opts) {
+        for (e, result) in self.chapters(home, &d.lines, &d.ads, episodes, no_cache) {
             match (result, brief.episodes.get_mut(e)) {
                 (Ok(list), Some(info)) => info.chapters = list.iter().map(|c| c.info()).collect(),
                 (Err(err), _) => tracing::warn!("no outline for {}: {err}", episodes[e].source),

@@ -6,8 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use podbrief::audio::AudioStream;
-use podbrief::chapters::{self, format, SegmentOptions, Titler};
-use podbrief::distill::{self, ads, Options};
+use podbrief::chapters::{self, format};
 use podbrief::store::Home;
 
 use super::brief::{BriefModels, ModelArgs};
@@ -75,15 +74,9 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
         args.models.llm_model.as_deref(),
         passages,
     )?;
-    let cache_dir = home.root.join("llm-replies");
-    let cache = (!args.models.no_cache).then_some(cache_dir.as_path());
-    let (embedder, mut llm) = models.parts();
-    let mut lines = distill::prepare::lines(&episodes, embedder, &Options::default(), &bars)?;
-    let reads = ads::mark(&mut lines, episodes.len());
-    let titler = llm.as_mut().map(|(llm, name)| Titler { llm, name, cache });
-    let segments: Vec<&[_]> = episodes.iter().map(|e| e.segments.as_slice()).collect();
-    let opts = SegmentOptions::default();
-    for (e, result) in chapters::outline(&lines, &segments, &reads, titler, &opts) {
+    let (lines, reads) = models.prepare(&episodes, &bars)?;
+    let no_cache = args.models.no_cache;
+    for (e, result) in models.chapters(&home, &lines, &reads, &episodes, no_cache) {
         let episode = &episodes[e];
         match result {
             Ok(list) => {

@@ -85,28 +85,33 @@ const CLOSE: &[&str] = &["back to the show", "and now back to", "back to our con
 
 /// Every sponsor read among `sentences` (one episode's, in order).
 pub fn find(sentences: &[Sentence]) -> Vec<AdRead> {
+    reads(&sentences.iter().collect::<Vec<_>>())
+}
+
+fn reads(sentences: &[&Sentence]) -> Vec<AdRead> {
     let lower: Vec<String> = sentences.iter().map(|s| s.text.to_lowercase()).collect();
     let marked: Vec<bool> = sentences.iter().map(|s| filler(&s.text) == Some(Filler::Ad)).collect();
     let mut out: Vec<AdRead> = Vec::new();
     let mut i = 0;
     while i < sentences.len() {
-        if !marked[i] || out.last().is_some_and(|a| a.last >= i) {
+        if !marked[i] {
             i += 1;
             continue;
         }
         let sponsor = (i..sentences.len())
             .take_while(|&k| k == i || marked[k] || pitch(&lower[k], &[]))
             .find_map(|k| sponsor(&sentences[k].text));
-        let name = sponsor.as_ref().map(|s| s.to_lowercase());
         // The read's web address names the sponsor too ("head to tidewater dot dev").
-        let mut names: Vec<String> = name.iter().cloned().collect();
         let turn = (i..sentences.len()).take_while(|&k| sentences[k].turn == sentences[i].turn);
-        names.extend(turn.take(6).filter(|&k| marked[k]).flat_map(|k| domains(&lower[k])));
+        let sites: Vec<String> =
+            turn.take(6).filter(|&k| marked[k]).flat_map(|k| domains(&lower[k])).collect();
+        let names: Vec<String> =
+            sponsor.iter().map(|s| s.to_lowercase()).chain(sites.iter().cloned()).collect();
         // A name the web address confirms is cut to what it confirms: Whisper runs a sponsor
         // into the next words ("Tidewater Macron Jump" for "Tidewater, the job queue").
         let sponsor = sponsor.map(|s| {
             let first = s.split_whitespace().next().unwrap_or_default().to_string();
-            if names.iter().skip(1).any(|d| *d == first.to_lowercase()) {
+            if sites.contains(&first.to_lowercase()) {
                 first
             } else {
                 s
@@ -166,9 +171,8 @@ pub fn find(sentences: &[Sentence]) -> Vec<AdRead> {
 pub fn mark(lines: &mut [Line], n_episodes: usize) -> Vec<Vec<AdRead>> {
     let mut out = vec![Vec::new(); n_episodes];
     for (start, end) in super::candidates::episode_ranges(lines) {
-        let sentences: Vec<Sentence> =
-            lines[start..end].iter().map(|l| l.sentence.clone()).collect();
-        for mut read in find(&sentences) {
+        let sentences: Vec<&Sentence> = lines[start..end].iter().map(|l| &l.sentence).collect();
+        for mut read in reads(&sentences) {
             (read.first, read.last) = (read.first + start, read.last + start);
             for l in &mut lines[read.first..=read.last] {
                 l.filler = Some(Filler::Ad);

@@ -8,7 +8,7 @@ use std::time::Instant;
 use crate::embed::Embedder;
 use crate::llm::Llm;
 
-use super::ads::{self, AdRead};
+use super::ads::AdRead;
 use super::rank::{self, Ranked};
 use super::{candidates, cluster, ground, prepare, spans};
 use super::{Candidate, DistillError, Episode, Line, Options, Progress, Rejection};
@@ -58,8 +58,7 @@ pub fn run(
         stats.seconds.insert(name.to_string(), clock.elapsed().as_secs_f64());
         clock = Instant::now();
     };
-    let mut lines = prepare::lines(episodes, models.embedder, opts, progress)?;
-    let ads = ads::mark(&mut lines, episodes.len());
+    let (lines, ads) = prepare::lines(episodes, models.embedder, opts, progress)?;
     stats.sentences = lines.len();
     lap("sentences", &mut stats);
 

@@ -1,17 +1,20 @@
-//! Transcripts → timed sentences with model-free signals, one index space across episodes.
+//! Transcripts → timed sentences with model-free signals, one index space across episodes, with
+//! every episode's sponsor reads found and their sentences marked as ads.
 
 use crate::chunk;
 use crate::embed::Embedder;
 
+use super::ads::{self, AdRead};
 use super::{signals, DistillError, Episode, Line, Options, Progress};
 
-/// Sentences of every episode, embedded and scored.
+/// Sentences of every episode, embedded and scored, and each episode's sponsor reads (their
+/// `first`/`last` index the lines; the lines are marked as ads).
 pub fn lines(
     episodes: &[Episode],
     embedder: &Embedder,
     opts: &Options,
     progress: &dyn Progress,
-) -> Result<Vec<Line>, DistillError> {
+) -> Result<(Vec<Line>, Vec<Vec<AdRead>>), DistillError> {
     let mut lines = Vec::new();
     for (e, ep) in episodes.iter().enumerate() {
         let sentences = chunk::sentences(&ep.segments, &opts.chunk);
@@ -51,5 +54,6 @@ pub fn lines(
     if lines.is_empty() {
         return Err(DistillError::Empty);
     }
-    Ok(lines)
+    let reads = ads::mark(&mut lines, episodes.len());
+    Ok((lines, reads))
 }
