@@ -108,6 +108,19 @@ fn an_mp3_with_its_own_chapters_shows_them_unless_regenerated() {
 }
 
 #[test]
+fn an_m4a_with_its_own_chapters_shows_them() {
+    let env = Env::new();
+    let m4a = fixture("audio/chapters.m4a");
+    let o = env.run(&["chapters", m4a.to_str().unwrap(), "-f", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(schema().is_valid(&json), "{json}");
+    let titles: Vec<&str> =
+        json["chapters"].as_array().unwrap().iter().filter_map(|c| c["title"].as_str()).collect();
+    assert_eq!(titles, ["Cold open", "Ask not — Café"]);
+}
+
+#[test]
 fn a_chapters_file_beside_a_transcript_is_used_as_it_is() {
     let env = Env::new();
     let md = transcript(env.home.path());

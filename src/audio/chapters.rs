@@ -92,19 +92,6 @@ fn chapter(body: &[u8], version: u8) -> Result<FileChapter, &'static str> {
 /// then the text, possibly NUL-terminated.
 fn decode_text(frame: &[u8]) -> Option<String> {
     let (&encoding, text) = frame.split_first()?;
-    let utf16 = |bytes: &[u8], big: bool| {
-        let units: Vec<u16> = bytes
-            .chunks_exact(2)
-            .map(|c| {
-                if big {
-                    u16::from_be_bytes([c[0], c[1]])
-                } else {
-                    u16::from_le_bytes([c[0], c[1]])
-                }
-            })
-            .collect();
-        String::from_utf16_lossy(&units)
-    };
     let s = match encoding {
         0 => text.iter().map(|&b| b as char).collect(),
         1 => match text {
@@ -116,6 +103,22 @@ fn decode_text(frame: &[u8]) -> Option<String> {
         _ => String::from_utf8_lossy(text).into_owned(),
     };
     Some(s.trim_end_matches('\0').trim().to_string())
+}
+
+/// UTF-16 text, big- or little-endian (ID3 frames and MP4 chapter titles both carry it).
+pub(super) fn utf16(bytes: &[u8], big: bool) -> String {
+    let units: Vec<u16> =
+        bytes
+            .chunks_exact(2)
+            .map(|c| {
+                if big {
+                    u16::from_be_bytes([c[0], c[1]])
+                } else {
+                    u16::from_le_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
+    String::from_utf16_lossy(&units)
 }
 
 fn synchsafe(b: &[u8]) -> u32 {

@@ -15,6 +15,7 @@ pub const EXTENSIONS: &[&str] = &["mp3", "m4a", "mp4", "aac", "ogg", "oga", "opu
 pub mod chapters;
 mod decode;
 mod error;
+pub mod mp4_chapters;
 mod mp4_edit;
 mod probe;
 mod resample;

@@ -6,8 +6,8 @@
 //! gets a short title from the chat model, checked against its words, and a summary sentence
 //! quoted from it ([`title`]). [`format`](mod@format) writes the Podcasting 2.0 chapters JSON that podcast
 //! apps read, YouTube-style `MM:SS Title` lines, or Markdown. Chapters the publisher already
-//! made (a `chapters.json` beside the episode, ID3 `CHAP` frames) are shown as they are
-//! ([`from_file`]); [`outline`] gives every episode of a brief its chapters.
+//! made (a `chapters.json` beside the episode, ID3 `CHAP` frames, MP4 chapters) are shown as
+//! they are ([`from_file`]); [`outline`] gives every episode of a brief its chapters.
 
 pub mod format;
 pub mod segment;

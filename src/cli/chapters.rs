@@ -27,8 +27,8 @@ pub struct Args {
     #[arg(long)]
     no_llm: bool,
     /// Make chapters even for episodes that have their own (`NAME.chapters.json` beside the
-    /// file, or an MP3's ID3 `CHAP` frames), which are otherwise shown as they are, without
-    /// transcribing.
+    /// file, an MP3's ID3 `CHAP` frames, an MP4's chapter track), which are otherwise shown as
+    /// they are, without transcribing.
     #[arg(long)]
     regenerate: bool,
     #[command(flatten)]
@@ -94,7 +94,7 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
 
 /// The chapters an episode already has, unless `regenerate`: a Podcasting 2.0 chapters file
 /// beside it (`NAME.chapters.json`, as a feed's `podcast:chapters` serves it), else an MP3's
-/// ID3 `CHAP` frames; `None` when there are none.
+/// ID3 `CHAP` frames or an MP4's chapter track or `chpl` list; `None` when there are none.
 fn given(file: &Path, regenerate: bool) -> anyhow::Result<Option<Vec<chapters::Chapter>>> {
     if regenerate || !file.is_file() {
         return Ok(None);
@@ -104,10 +104,15 @@ fn given(file: &Path, regenerate: bool) -> anyhow::Result<Option<Vec<chapters::C
         let text = std::fs::read_to_string(&beside)
             .with_context(|| format!("reading {}", beside.display()))?;
         format::read_json(&text).with_context(|| format!("reading {}", beside.display()))?
-    } else if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("mp3")) {
-        podbrief::audio::chapters::id3_chapters(file)?
     } else {
-        Vec::new()
+        let ext = file.extension().map(|e| e.to_string_lossy().to_lowercase());
+        match ext.as_deref() {
+            Some("mp3") => podbrief::audio::chapters::id3_chapters(file)?,
+            Some("m4a" | "m4b" | "mp4" | "mov") => {
+                podbrief::audio::mp4_chapters::mp4_chapters(file)?
+            }
+            _ => Vec::new(),
+        }
     };
     Ok((!list.is_empty()).then(|| chapters::from_file(list)))
 }
