@@ -240,3 +240,52 @@ fn hostile_feeds_and_enclosures_fail_alone_with_clear_messages() {
         }
     }
 }
+
+/// `podcast:chapters` is fetched beside the episode as NAME.chapters.json, where `chapters`
+/// finds it; a broken chapters file is dropped with a warning and the episode still counts.
+#[test]
+fn publisher_chapters_are_fetched_beside_the_episode() {
+    let server = Server::start();
+    let audio = read(&fixture("summarize/show-a.mp3"));
+    server.put("/c1.mp3", audio.clone(), "audio/mpeg");
+    server.put("/c2.mp3", audio, "audio/mpeg");
+    let chapters = r#"{"version":"1.2.0","chapters":[{"startTime":0,"title":"Cold open"},{"startTime":21,"title":"Small gardens"}]}"#;
+    server.put("/c1.json", chapters.as_bytes().to_vec(), "application/json+chapters");
+    server.put("/c2.json", b"<html>not found</html>".to_vec(), "text/html");
+    let items = [("c1", "One", server.url("/c1.mp3")), ("c2", "Two", server.url("/c2.mp3"))];
+    let refs: Vec<(&str, &str, &str, Option<&str>)> =
+        items.iter().map(|(g, t, e)| (*g, *t, e.as_str(), None)).collect();
+    let mut feed = String::from_utf8(rss("Garden Talk", &refs)).unwrap();
+    for (guid, _, _) in &items {
+        let tag = format!(
+            "<podcast:chapters url=\"{}\" type=\"application/json+chapters\"/></item>",
+            server.url(&format!("/{guid}.json"))
+        );
+        let at = feed.find(&format!("<guid>{guid}</guid>")).unwrap();
+        let end = at + feed[at..].find("</item>").unwrap();
+        feed.replace_range(end..end + "</item>".len(), &tag);
+    }
+    server.put("/c.xml", feed.into_bytes(), "application/rss+xml");
+    let env = env_allowing_loopback();
+    run_ok(&env, &["feeds", "add", &server.url("/c.xml")]);
+    let out = run_ok(&env, &["update", "--json"]);
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let downloads = report["downloads"].as_array().unwrap();
+    assert_eq!(downloads.len(), 2);
+    for d in downloads {
+        assert_eq!(d["error"], Value::Null, "a bad chapters file never fails the episode");
+        let media = PathBuf::from(d["path"].as_str().unwrap());
+        let beside = media.with_extension("chapters.json");
+        if d["title"] == "One" {
+            assert_eq!(d["chapters"].as_str().map(PathBuf::from), Some(beside.clone()));
+            assert_eq!(std::fs::read_to_string(&beside).unwrap(), chapters);
+            let o = env.cmd().args(["chapters", media.to_str().unwrap()]).output().unwrap();
+            assert!(o.status.success(), "{}", stderr(&o));
+            assert_eq!(stdout(&o), "00:00 Cold open\n00:21 Small gardens\n");
+        } else {
+            assert_eq!(d["chapters"], Value::Null);
+            assert!(!beside.exists(), "a broken chapters file is not kept");
+        }
+    }
+    assert!(stderr(&out).contains("publisher chapters unusable"), "{}", stderr(&out));
+}

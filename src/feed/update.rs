@@ -55,6 +55,8 @@ pub struct DownloadReport {
     pub bytes: u64,
     /// Bytes an earlier, interrupted run had already fetched.
     pub resumed_from: u64,
+    /// The publisher's chapters, fetched beside the file (`NAME.chapters.json`).
+    pub chapters: Option<PathBuf>,
     pub error: Option<String>,
 }
 
@@ -173,6 +175,7 @@ fn apply(
             transcript_url: transcript.map(|t| t.url.clone()),
             transcript_mime: transcript.map(|t| t.mime.clone()),
             duration: ep.duration,
+            chapters_url: ep.chapters.clone(),
         };
         let (id, inserted) = library.upsert_episode(feed_id, &row)?;
         if !inserted {
@@ -262,7 +265,7 @@ fn fetch_one(
             .map_err(UpdateError::from)
             .and_then(|d| check_transcript(&path).map(|()| d));
         match got {
-            Ok(d) => return finish(library, ep, &path, MediaKind::Transcript, d),
+            Ok(d) => return finish(library, client, ep, &path, MediaKind::Transcript, d),
             Err(e) => {
                 let _ = std::fs::remove_file(&path);
                 tracing::warn!(
@@ -281,11 +284,12 @@ fn fetch_one(
     let path = dir.join(format!("{}.{}", ep.id, audio_extension(url)));
     progress.download_start(ep, MediaKind::Audio);
     let d = client.download(url, &path, &mut |d, t| progress.download_bytes(d, t))?;
-    finish(library, ep, &path, MediaKind::Audio, d)
+    finish(library, client, ep, &path, MediaKind::Audio, d)
 }
 
 fn finish(
     library: &Library,
+    client: &Client,
     ep: &EpisodeRow,
     path: &Path,
     kind: MediaKind,
@@ -294,7 +298,38 @@ fn finish(
     let sha = store::sha256_file(path, &mut |_| {})
         .map_err(|source| FetchError::Io { path: path.to_path_buf(), source })?;
     library.set_fetched(ep.id, path, kind, &sha)?;
-    Ok(report_of(ep, Some(kind), Some(path), d.bytes, d.resumed_from, None))
+    let mut report = report_of(ep, Some(kind), Some(path), d.bytes, d.resumed_from, None);
+    report.chapters =
+        ep.chapters_url.as_deref().and_then(|url| fetch_chapters(client, ep, url, path));
+    Ok(report)
+}
+
+/// The publisher's chapters (`podcast:chapters`) beside the episode's file, as
+/// `NAME.chapters.json`, where `podbrief chapters` and the brief's outline look for them.
+/// Chapters are a refinement: a failed or malformed download is logged and removed, and the
+/// episode stands without them.
+fn fetch_chapters(client: &Client, ep: &EpisodeRow, url: &str, media: &Path) -> Option<PathBuf> {
+    let path = media.with_extension("chapters.json");
+    let checked =
+        client.download(url, &path, &mut |_, _| {}).map_err(|e| e.to_string()).and_then(|_| {
+            let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+            let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+            match json.get("chapters") {
+                Some(serde_json::Value::Array(_)) => Ok(()),
+                _ => Err("not a Podcasting 2.0 chapters file (no \"chapters\" list)".to_string()),
+            }
+        });
+    match checked {
+        Ok(()) => Some(path),
+        Err(e) => {
+            let _ = std::fs::remove_file(&path);
+            tracing::warn!(
+                "{}: publisher chapters unusable ({e}); the episode stands without",
+                ep.title
+            );
+            None
+        }
+    }
 }
 
 fn check_transcript(path: &Path) -> Result<(), UpdateError> {
@@ -325,6 +360,7 @@ fn report_of(
         path: path.map(Path::to_path_buf),
         bytes,
         resumed_from,
+        chapters: None,
         error,
     }
 }

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_library.sql"),
     include_str!("migrations/0002_downloads.sql"),
     include_str!("migrations/0003_batch.sql"),
+    include_str!("migrations/0004_chapters.sql"),
 ];
 
 /// Long enough to outlast another process's write transaction (they are all short).

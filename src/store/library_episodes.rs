@@ -22,6 +22,8 @@ pub struct NewEpisode {
     pub transcript_mime: Option<String>,
     /// Seconds, as the feed states it.
     pub duration: Option<f64>,
+    /// The publisher's chapters (`podcast:chapters`), fetched beside the media file.
+    pub chapters_url: Option<String>,
 }
 
 /// What an episode's local file is.
@@ -62,6 +64,7 @@ pub struct EpisodeRow {
     pub transcript_url: Option<String>,
     pub transcript_mime: Option<String>,
     pub duration: Option<f64>,
+    pub chapters_url: Option<String>,
     pub audio_sha256: Option<String>,
     pub state: EpisodeState,
     /// Why the episode failed, kept so `Failed` is diagnosable later.
@@ -95,14 +98,16 @@ impl Library {
             Some(id) => {
                 tx.execute(
                     "UPDATE episodes SET title = ?2, enclosure_url = ?3, transcript_url = ?4,
-                     transcript_mime = ?5, duration = COALESCE(?6, duration) WHERE id = ?1",
+                     transcript_mime = ?5, duration = COALESCE(?6, duration), chapters_url = ?7
+                     WHERE id = ?1",
                     params![
                         id,
                         ep.title,
                         ep.enclosure_url,
                         ep.transcript_url,
                         ep.transcript_mime,
-                        ep.duration
+                        ep.duration,
+                        ep.chapters_url
                     ],
                 )?;
                 (id, false)
@@ -110,8 +115,8 @@ impl Library {
             None => {
                 tx.execute(
                     "INSERT INTO episodes (feed_id, guid, title, show, published, enclosure_url,
-                     transcript_url, transcript_mime, duration, first_seen)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                     transcript_url, transcript_mime, duration, first_seen, chapters_url)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                     params![
                         feed_id,
                         ep.guid,
@@ -122,7 +127,8 @@ impl Library {
                         ep.transcript_url,
                         ep.transcript_mime,
                         ep.duration,
-                        now()
+                        now(),
+                        ep.chapters_url
                     ],
                 )?;
                 (tx.last_insert_rowid(), true)
@@ -230,7 +236,8 @@ impl Library {
 
 const EPISODE_COLUMNS: &str = "id, feed_id, guid, title, show, published, enclosure_url, \
                                audio_sha256, state, error, transcript_url, transcript_mime, \
-                               duration, media_path, media_kind, first_seen, fetched_at, attempts";
+                               duration, media_path, media_kind, first_seen, fetched_at, attempts, \
+                               chapters_url";
 
 /// A row with its state still text: rusqlite's row closures can only fail with its own error
 /// type, so the state is parsed afterwards into a `LibraryError`.
@@ -267,6 +274,7 @@ fn read_episode(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawEpisode> {
             first_seen: r.get(15)?,
             fetched_at: r.get(16)?,
             attempts: r.get(17)?,
+            chapters_url: r.get(18)?,
         },
         r.get(8)?,
     ))
