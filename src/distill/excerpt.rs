@@ -17,6 +17,31 @@ const MAX_SENTENCES: usize = 3;
 /// `claim`: the closest in meaning, preferring runs that start a thought (not "It…", "And…")
 /// and that say more than one sentence can; never a question or filler.
 pub fn excerpt(lines: &[Line], first: usize, last: usize, claim: &[f32]) -> (usize, usize) {
+    let (a, b) = best_run(lines, first, last, claim, |_, _| true).unwrap_or((first, first));
+    finish(lines, a, b)
+}
+
+/// The best run of `first..=last` for `claim` that can stand under a headline by itself
+/// ([`stands_alone`]), for an entry whose note failed: the run the note pointed at may be the
+/// middle of an argument ("Because at the end of the day…") while the span also states it.
+pub fn standing(
+    lines: &[Line],
+    first: usize,
+    last: usize,
+    claim: &[f32],
+) -> Option<(usize, usize)> {
+    let (a, b) = best_run(lines, first, last, claim, |a, b| stands_alone(lines, a, b))?;
+    Some(finish(lines, a, b))
+}
+
+/// The run of `first..=last` closest to `claim` among those `accept` allows.
+fn best_run(
+    lines: &[Line],
+    first: usize,
+    last: usize,
+    claim: &[f32],
+    accept: impl Fn(usize, usize) -> bool,
+) -> Option<(usize, usize)> {
     let usable = |j: usize| is_statement(&lines[j]);
     let words = |j: usize| lines[j].sentence.text.split_whitespace().count();
     let mut best: Option<((usize, usize), f32)> = None;
@@ -35,13 +60,16 @@ pub fn excerpt(lines: &[Line], first: usize, last: usize, claim: &[f32]) -> (usi
             let fuller = 0.04 * (b - a) as f32 + if n >= 30 { 0.04 } else { 0.0 };
             let opens = if self_contained(&lines[a].sentence.text) { 0.08 } else { 0.0 };
             let value = 0.5 * closest + 0.5 * mean + fuller + opens;
-            if best.is_none_or(|(_, v)| value > v) {
+            if best.is_none_or(|(_, v)| value > v) && accept(a, b) {
                 best = Some(((a, b), value));
             }
         }
     }
-    let (a, mut b) = best.map_or((first, first), |(run, _)| run);
-    // A sentence the transcript broke off mid-clause is finished from the same turn.
+    best.map(|(run, _)| run)
+}
+
+/// `a..=b`, with a sentence the transcript broke off mid-clause finished from the same turn.
+fn finish(lines: &[Line], a: usize, mut b: usize) -> (usize, usize) {
     while b + 1 < lines.len() && b < a + MAX_SENTENCES + 1 && unfinished(&lines[b]) {
         let next = &lines[b + 1];
         if next.episode != lines[b].episode || next.sentence.turn != lines[b].sentence.turn {
@@ -119,6 +147,25 @@ mod tests {
         let claim = [0.0, 1.0];
         assert_eq!(excerpt(&lines, 0, 3, &claim), (1, 2));
         assert!(text(&lines, (1, 2)).starts_with("We ran"));
+    }
+
+    #[test]
+    fn a_failed_note_finds_the_run_of_its_span_that_stands_alone() {
+        let lines = vec![
+            line("Because at the end of the day, nobody splits services for fun.", vec![0.0, 1.0]),
+            line("It was about flexibility, and shipping faster.", vec![0.2, 1.0]),
+            line(
+                "Small teams should keep one repository because the overhead wins.",
+                vec![0.3, 1.0],
+            ),
+            line("That overhead costs them months of YAML instead of features.", vec![1.0, 0.3]),
+        ];
+        let claim = [0.0, 1.0];
+        let closest = excerpt(&lines, 0, 3, &claim);
+        assert!(!stands_alone(&lines, closest.0, closest.1), "{closest:?}");
+        let run = standing(&lines, 0, 3, &claim).expect("a run that stands alone");
+        assert!(stands_alone(&lines, run.0, run.1) && run.0 == 2, "{run:?}");
+        assert_eq!(standing(&lines, 0, 1, &claim), None, "no run of the first two stands alone");
     }
 
     #[test]

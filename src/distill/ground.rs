@@ -128,14 +128,21 @@ pub fn ground(
             .map(|(_, (s, _))| s.as_str())
             .collect();
         let vector = vecs[best].clone();
-        let quote = excerpt::excerpt(lines, n.first, n.last, &vector);
+        let mut quote = excerpt::excerpt(lines, n.first, n.last, &vector);
         if let Err(reason) = &note {
-            // Without its note, the headline stands only over a quote that reads on its own.
-            let kept = excerpt::stands_alone(lines, quote.0, quote.1);
-            let outcome = if kept { "the headline stands over the quote" } else { "dropped" };
+            // Without its note, the headline stands only over a quote that reads on its own:
+            // the note's excerpt, else the span's best run that does.
+            let standing = if excerpt::stands_alone(lines, quote.0, quote.1) {
+                Some(quote)
+            } else {
+                excerpt::standing(lines, n.first, n.last, &vector)
+            };
+            let outcome =
+                if standing.is_some() { "the headline stands over a quote" } else { "dropped" };
             rejected.push(rejection(lines, n, &rewrite.note, format!("{reason}; {outcome}")));
-            if !kept {
-                continue;
+            match standing {
+                Some(run) => quote = run,
+                None => continue,
             }
         }
         // A note sentence that copies the quote would show the reader one sentence twice.

@@ -9,8 +9,10 @@
 //! A span is scored without a model: does it argue (reasons, consequences, contrasts), is it
 //! specific (numbers, names, content words), is it part of a long turn (where a guest answers
 //! or a host explains: the substance of a conversation), is it about what the episode is about
-//! (closeness to the episode's centroid), and is it neither a question, show furniture (intros,
-//! sponsor reads, talk about the show) nor the opening or closing minutes.
+//! (closeness to the episode's centroid), does the talk dwell on its subject for minutes around
+//! it (the core of an episode is argued over several turns; an aside is left at once), and is
+//! it neither a question, show furniture (intros, sponsor reads, talk about the show) nor the
+//! opening or closing minutes.
 
 use super::{dot, mean_vector, Line};
 
@@ -24,6 +26,8 @@ const MAX_WORDS: usize = 110;
 const MIN_WORDS: usize = 30;
 /// Turns shorter than this (reactions, most questions) make no span at all.
 const MIN_TURN_WORDS: usize = 12;
+/// How far (seconds) either side of a span the talk counts as staying on its subject.
+const DWELL_SECONDS: f64 = 120.0;
 /// The share of an episode at either end where intros and goodbyes live.
 const EDGE: f32 = 0.05;
 
@@ -105,16 +109,47 @@ pub fn spans(lines: &[Line]) -> Vec<Span> {
                 episode.push(scored);
             }
         }
-        // Closeness to the episode's subject, rescaled within the episode.
-        let (lo, hi) =
-            episode.iter().fold((f32::MAX, f32::MIN), |(a, b), (_, c)| (a.min(*c), b.max(*c)));
-        for (mut span, central) in episode {
-            let central = if hi > lo { (central - lo) / (hi - lo) } else { 0.5 };
-            span.score *= 0.6 + 0.4 * central;
+        // Closeness to the episode's subject, and how long the talk around it stays on its
+        // subject, each rescaled within the episode.
+        let dwell = rescale(&dwelling(lines, &episode));
+        let central = rescale(&episode.iter().map(|(_, c)| *c).collect::<Vec<_>>());
+        for (k, (mut span, _)) in episode.into_iter().enumerate() {
+            span.score *= (0.6 + 0.4 * central[k]) * (0.6 + 0.4 * dwell[k]);
             out.push(span);
         }
     }
     out
+}
+
+/// How much the conversation dwells on each span's subject: its mean similarity to the other
+/// spans within `DWELL_SECONDS`. A point argued over several turns (the core of an episode,
+/// judged by what people spent time on) scores high; an aside the talk leaves at once, low.
+fn dwelling(lines: &[Line], episode: &[(Span, f32)]) -> Vec<f32> {
+    let vector = |s: &Span| {
+        let v: Vec<&[f32]> = lines[s.first..=s.last].iter().map(|l| l.vector.as_slice()).collect();
+        mean_vector(&v)
+    };
+    let vectors: Vec<Vec<f32>> = episode.iter().map(|(s, _)| vector(s)).collect();
+    let at: Vec<f64> = episode.iter().map(|(s, _)| lines[s.first].sentence.start).collect();
+    (0..episode.len())
+        .map(|i| {
+            let near: Vec<f32> = (0..episode.len())
+                .filter(|&j| j != i && (at[j] - at[i]).abs() < DWELL_SECONDS)
+                .map(|j| dot(&vectors[i], &vectors[j]))
+                .collect();
+            if near.is_empty() {
+                0.0
+            } else {
+                near.iter().sum::<f32>() / near.len() as f32
+            }
+        })
+        .collect()
+}
+
+/// `values` mapped onto 0..1 (all 0.5 when they are equal).
+fn rescale(values: &[f32]) -> Vec<f32> {
+    let (lo, hi) = values.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    values.iter().map(|&v| if hi > lo { (v - lo) / (hi - lo) } else { 0.5 }).collect()
 }
 
 /// For each line of `start..end`, the number of words of its whole turn.
@@ -325,6 +360,28 @@ mod tests {
             assert!(turns.iter().all(|&t| t == 1), "one turn, the guest's: {s:?}");
             assert!((s.first..=s.last).all(|i| lines[i].filler.is_none()), "{s:?}");
         }
+    }
+
+    #[test]
+    fn a_point_the_talk_dwells_on_outscores_an_aside_of_the_same_words() {
+        // Six turns of 5 sentences, one a minute: turns 0-1 and 3-5 share a subject, turn 2 is
+        // an aside. All say the same words; what surrounds them tells them apart.
+        let mut lines = Vec::new();
+        for turn in 0..6 {
+            for k in 0..5 {
+                let mut l = line(turn, if turn % 2 == 0 { "Guest" } else { "Host" }, POINT, None);
+                l.sentence.start = (turn * 5 + k) as f64 * 12.0;
+                l.vector = if turn == 2 { vec![0.0, 0.0, 1.0] } else { vec![1.0, 0.0, 0.0] };
+                lines.push(l);
+            }
+        }
+        let spans = spans(&lines);
+        let of_turn = |t: usize| spans.iter().position(|s| lines[s.first].sentence.turn == t);
+        let (aside, point) = (of_turn(2).unwrap(), of_turn(4).unwrap());
+        let scored: Vec<(Span, f32)> = spans.iter().map(|s| (s.clone(), 0.5)).collect();
+        let dwell = dwelling(&lines, &scored);
+        assert!(dwell[point] > 0.4 && dwell[aside] < 0.1, "{dwell:?}");
+        assert!(spans[point].score > spans[aside].score, "{spans:?}");
     }
 
     #[test]
