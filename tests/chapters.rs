@@ -129,6 +129,18 @@ fn a_chapters_file_beside_a_transcript_is_used_as_it_is() {
     let o = env.run(&["chapters", md.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "00:00 Opening\n01:35 Cloud native, defined\n");
+    // The brief's outline is the publisher's too.
+    let o =
+        env.run(&["summarize", md.to_str().unwrap(), "--llm-passages", "0", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let brief: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let titles: Vec<&str> = brief["episodes"][0]["chapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["title"].as_str())
+        .collect();
+    assert_eq!(titles, ["Opening", "Cloud native, defined"]);
     std::fs::write(&beside, "{not json").unwrap();
     let o = env.run(&["chapters", md.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(3), "a broken chapters file is an error, not ignored");

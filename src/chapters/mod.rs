@@ -41,18 +41,23 @@ pub struct Chapter {
 
 /// The chapters of every episode in `lines` (all episodes' sentences as distillation prepared
 /// them, sponsor reads marked), as `(episode index, chapters)`; `segments[e]` are episode `e`'s
-/// transcript segments and `reads[e]` its sponsor reads (indexing `lines`). One episode's
-/// failure (a model error) does not stop the others.
+/// transcript segments and `reads[e]` its sponsor reads (indexing `lines`). Only the episodes
+/// `wanted` are done (the others may have their publisher's chapters). One episode's failure
+/// (a model error) does not stop the others.
 pub fn outline(
     lines: &[Line],
     segments: &[&[Segment]],
     reads: &[Vec<AdRead>],
     mut titler: Option<Titler>,
     opts: &SegmentOptions,
+    wanted: &dyn Fn(usize) -> bool,
 ) -> Vec<(usize, Result<Vec<Chapter>, LlmError>)> {
     let mut out = Vec::new();
     for (start, end) in crate::distill::candidates::episode_ranges(lines) {
         let (lines, e) = (&lines[start..end], lines[start].episode);
+        if !wanted(e) {
+            continue;
+        }
         let paragraph = paragraph_starts(segments.get(e).copied().unwrap_or_default(), lines);
         // The reads as positions in this episode's lines.
         let local: Vec<AdRead> = reads

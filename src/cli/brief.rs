@@ -108,22 +108,23 @@ impl BriefModels {
         Ok(distill::prepare::lines(episodes, &self.embedder, &Options::default(), progress)?)
     }
 
-    /// Each episode's chapters from its prepared `lines` and `reads`, titled by the chat model
-    /// when one is loaded (replies cached in the home unless `no_cache`).
+    /// The chapters of each episode `wanted`, made from its prepared `lines` and `reads`,
+    /// titled by the chat model when one is loaded (replies cached in the home unless
+    /// `no_cache`).
     pub fn chapters(
         &mut self,
         home: &Home,
-        lines: &[Line],
-        reads: &[Vec<AdRead>],
+        (lines, reads): (&[Line], &[Vec<AdRead>]),
         episodes: &[Episode],
         no_cache: bool,
+        wanted: &dyn Fn(usize) -> bool,
     ) -> Vec<(usize, Result<Vec<Chapter>, LlmError>)> {
         let cache_dir = home.root.join("llm-replies");
         let cache = (!no_cache).then_some(cache_dir.as_path());
         let name = self.llm_name.as_str();
         let titler = self.llm.as_mut().map(|llm| Titler { llm, name, cache });
         let segments: Vec<&[_]> = episodes.iter().map(|e| e.segments.as_slice()).collect();
-        chapters::outline(lines, &segments, reads, titler, &SegmentOptions::default())
+        chapters::outline(lines, &segments, reads, titler, &SegmentOptions::default(), wanted)
     }
 
     /// Distills `episodes`, with LLM replies cached in the home unless `no_cache`.
@@ -143,8 +144,9 @@ impl BriefModels {
         Ok(distill::run(episodes, models, interests, opts, cache, progress)?)
     }
 
-    /// Adds each episode's chapters to the brief's outline, titled by the chat model when one
-    /// is loaded. An episode whose titling fails keeps no outline; the brief stands.
+    /// Adds each episode's chapters to the brief's outline: the publisher's where it gave some,
+    /// else made and titled by the chat model when one is loaded. An episode whose titling
+    /// fails keeps no outline; the brief stands.
     pub fn outline(
         &mut self,
         home: &Home,
@@ -153,7 +155,12 @@ impl BriefModels {
         episodes: &[Episode],
         no_cache: bool,
     ) {
-        for (e, result) in self.chapters(home, &d.lines, &d.ads, episodes, no_cache) {
+        for (ep, info) in episodes.iter().zip(brief.episodes.iter_mut()) {
+            let given = chapters::from_file(ep.chapters.clone());
+            info.chapters = given.iter().map(|c| c.info()).collect();
+        }
+        let wanted = |e: usize| episodes.get(e).is_some_and(|ep| ep.chapters.is_empty());
+        for (e, result) in self.chapters(home, (&d.lines, &d.ads), episodes, no_cache, &wanted) {
             match (result, brief.episodes.get_mut(e)) {
                 (Ok(list), Some(info)) => info.chapters = list.iter().map(|c| c.info()).collect(),
                 (Err(err), _) => tracing::warn!("no outline for {}: {err}", episodes[e].source),

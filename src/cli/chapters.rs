@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use podbrief::audio::chapters::FileChapter;
 use podbrief::audio::AudioStream;
 use podbrief::chapters::{self, format};
 use podbrief::store::Home;
@@ -76,7 +77,7 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     )?;
     let (lines, reads) = models.prepare(&episodes, &bars)?;
     let no_cache = args.models.no_cache;
-    for (e, result) in models.chapters(&home, &lines, &reads, &episodes, no_cache) {
+    for (e, result) in models.chapters(&home, (&lines, &reads), &episodes, no_cache, &|_| true) {
         let episode = &episodes[e];
         match result {
             Ok(list) => {
@@ -92,29 +93,35 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     Ok(super::finished(failures))
 }
 
-/// The chapters an episode already has, unless `regenerate`: a Podcasting 2.0 chapters file
-/// beside it (`NAME.chapters.json`, as a feed's `podcast:chapters` serves it), else an MP3's
-/// ID3 `CHAP` frames or an MP4's chapter track or `chpl` list; `None` when there are none.
+/// The chapters an episode already has, unless `regenerate` (see [`publisher_chapters`]);
+/// `None` when there are none.
 fn given(file: &Path, regenerate: bool) -> anyhow::Result<Option<Vec<chapters::Chapter>>> {
-    if regenerate || !file.is_file() {
+    if regenerate {
         return Ok(None);
     }
+    let list = publisher_chapters(file)?;
+    Ok((!list.is_empty()).then(|| chapters::from_file(list)))
+}
+
+/// The chapters a publisher gave an episode: a Podcasting 2.0 chapters file beside it
+/// (`NAME.chapters.json`, as a feed's `podcast:chapters` serves it and `update` saves it), else
+/// an MP3's ID3 `CHAP` frames or an MP4's chapter track or `chpl` list; empty when none.
+pub(super) fn publisher_chapters(file: &Path) -> anyhow::Result<Vec<FileChapter>> {
+    if !file.is_file() {
+        return Ok(Vec::new());
+    }
     let beside = file.with_extension("chapters.json");
-    let list = if beside.is_file() {
+    if beside.is_file() {
         let text = std::fs::read_to_string(&beside)
             .with_context(|| format!("reading {}", beside.display()))?;
-        format::read_json(&text).with_context(|| format!("reading {}", beside.display()))?
-    } else {
-        let ext = file.extension().map(|e| e.to_string_lossy().to_lowercase());
-        match ext.as_deref() {
-            Some("mp3") => podbrief::audio::chapters::id3_chapters(file)?,
-            Some("m4a" | "m4b" | "mp4" | "mov") => {
-                podbrief::audio::mp4_chapters::mp4_chapters(file)?
-            }
-            _ => Vec::new(),
-        }
-    };
-    Ok((!list.is_empty()).then(|| chapters::from_file(list)))
+        return format::read_json(&text).with_context(|| format!("reading {}", beside.display()));
+    }
+    let ext = file.extension().map(|e| e.to_string_lossy().to_lowercase());
+    Ok(match ext.as_deref() {
+        Some("mp3") => podbrief::audio::chapters::id3_chapters(file)?,
+        Some("m4a" | "m4b" | "mp4" | "mov") => podbrief::audio::mp4_chapters::mp4_chapters(file)?,
+        _ => Vec::new(),
+    })
 }
 
 fn write(

@@ -120,7 +120,7 @@ fn file_name(path: &Path) -> String {
 
 pub(super) fn read_transcript(path: &Path) -> anyhow::Result<Episode> {
     let t = parse::read(path)?;
-    Ok(episode(t, file_name(path)))
+    Ok(with_chapters(episode(t, file_name(path)), path))
 }
 
 pub(super) fn audio_episode(
@@ -132,7 +132,19 @@ pub(super) fn audio_episode(
 ) -> anyhow::Result<Episode> {
     let title = AudioStream::open(path)?.title().map(str::to_string);
     let t = transcribe_one(home, lazy, model, path, opts)?;
-    Ok(episode(t, title.unwrap_or_else(|| file_name(path))))
+    Ok(with_chapters(episode(t, title.unwrap_or_else(|| file_name(path))), path))
+}
+
+/// The episode with the chapters its publisher gave it. A broken chapters file costs the
+/// outline, not the brief: it is reported and the outline is made instead.
+fn with_chapters(mut ep: Episode, path: &Path) -> Episode {
+    match super::chapters::publisher_chapters(path) {
+        Ok(list) => ep.chapters = list,
+        Err(e) => {
+            tracing::warn!("{}: its chapters are not used: {}", path.display(), super::chain(&e))
+        }
+    }
+    ep
 }
 
 pub(super) fn episode(t: Transcript, title: String) -> Episode {
@@ -142,6 +154,7 @@ pub(super) fn episode(t: Transcript, title: String) -> Episode {
         sha256: t.audio_sha256,
         duration: t.duration,
         segments: t.segments,
+        chapters: Vec::new(),
     }
 }
 

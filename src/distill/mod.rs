@@ -50,6 +50,9 @@ pub struct Episode {
     pub sha256: String,
     pub duration: f64,
     pub segments: Vec<Segment>,
+    /// Chapters the publisher gave the episode (in the file or beside it); the brief's outline
+    /// shows these instead of making its own.
+    pub chapters: Vec<crate::audio::chapters::FileChapter>,
 }
 
 /// One sentence of one episode with its model-free signals; sentences of all episodes share

@@ -87,6 +87,7 @@ fn test_episode() -> Episode {
         sha256: String::new(),
         duration: 32.0,
         segments,
+        chapters: Vec::new(),
     }
 }
 
