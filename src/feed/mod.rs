@@ -6,6 +6,7 @@
 //! a second, light quick-xml pass (`extensions.rs`) picks up what feed-rs drops or misreads:
 //! Podcasting 2.0 transcripts and chapters, and `itunes:duration` in its `MM:SS` form.
 
+mod download;
 mod extensions;
 pub mod fetch;
 mod netpolicy;
