@@ -1,0 +1,89 @@
+use super::*;
+use crate::chunk::Sentence;
+use crate::distill::signals::Filler;
+
+fn line(turn: usize, speaker: &str, text: &str, filler: Option<Filler>) -> Line {
+    let vector = vec![1.0, (turn as f32).sin(), 0.0];
+    Line {
+        episode: 0,
+        sentence: Sentence {
+            text: text.into(),
+            speaker: Some(speaker.into()),
+            turn,
+            ..Default::default()
+        },
+        filler,
+        specificity: 0.5,
+        centrality: 0.5,
+        score: if filler.is_some() { 0.0 } else { 0.5 },
+        vector,
+    }
+}
+
+const POINT: &str = "We moved the build to one repository because the release took three days.";
+
+#[test]
+fn spans_keep_to_one_turn_and_never_hold_an_ad_or_a_bare_question() {
+    let mut lines =
+        vec![line(0, "Host", "So why did you move everything into one repository?", None)];
+    for _ in 0..4 {
+        lines.push(line(1, "Guest", POINT, None));
+    }
+    lines.push(line(
+        1,
+        "Guest",
+        "This show is brought to you by Linecraft, use code X.",
+        Some(Filler::Ad),
+    ));
+    for _ in 0..3 {
+        lines.push(line(1, "Guest", POINT, None));
+    }
+    lines.push(line(2, "Host", "Right.", None));
+    let spans = spans(&lines);
+    assert!(!spans.is_empty());
+    for s in &spans {
+        let turns: Vec<usize> = (s.first..=s.last).map(|i| lines[i].sentence.turn).collect();
+        assert!(turns.iter().all(|&t| t == 1), "one turn, the guest's: {s:?}");
+        assert!((s.first..=s.last).all(|i| lines[i].filler.is_none()), "{s:?}");
+    }
+}
+
+#[test]
+fn a_point_the_talk_dwells_on_outscores_an_aside_of_the_same_words() {
+    // Six turns of 5 sentences, one a minute: turns 0-1 and 3-5 share a subject, turn 2 is
+    // an aside. All say the same words; what surrounds them tells them apart.
+    let mut lines = Vec::new();
+    for turn in 0..6 {
+        for k in 0..5 {
+            let mut l = line(turn, if turn % 2 == 0 { "Guest" } else { "Host" }, POINT, None);
+            l.sentence.start = (turn * 5 + k) as f64 * 12.0;
+            l.vector = if turn == 2 { vec![0.0, 0.0, 1.0] } else { vec![1.0, 0.0, 0.0] };
+            lines.push(l);
+        }
+    }
+    let spans = spans(&lines);
+    let of_turn = |t: usize| spans.iter().position(|s| lines[s.first].sentence.turn == t);
+    let (aside, point) = (of_turn(2).unwrap(), of_turn(4).unwrap());
+    let scored: Vec<(Span, f32)> = spans.iter().map(|s| (s.clone(), 0.5)).collect();
+    let dwell = dwelling(&lines, &scored);
+    assert!(dwell[point] > 0.4 && dwell[aside] < 0.1, "{dwell:?}");
+    assert!(spans[point].score > spans[aside].score, "{spans:?}");
+}
+
+#[test]
+fn selection_spreads_over_the_episode() {
+    let lines: Vec<Line> = (0..40)
+        .map(|i| {
+            let mut l = line(i / 4, "Guest", POINT, None);
+            l.sentence.start = i as f64 * 60.0;
+            l.vector = vec![(i as f32 / 7.0).cos(), (i as f32 / 7.0).sin(), 0.0];
+            l
+        })
+        .collect();
+    let spans: Vec<Span> = (0..10)
+        .map(|t| Span { first: 4 * t, last: 4 * t + 3, key: 4 * t, score: 1.0 - t as f32 * 0.01 })
+        .collect();
+    let chosen = select(&spans, &lines, 3);
+    assert_eq!(chosen.len(), 3);
+    assert!(chosen.windows(2).all(|w| w[1] - w[0] >= 2), "not neighbours: {chosen:?}");
+}
