@@ -16,6 +16,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::chapters::FileChapter;
+use super::mp4_edit::{find_child, MAX_BOXES};
 use super::AudioError;
 
 /// `moov` is small (sample tables and metadata); anything larger is not a real podcast file.
@@ -55,34 +56,17 @@ pub fn mp4_chapters(path: &Path) -> Result<Vec<FileChapter>, AudioError> {
 
 /// The body of the top-level `moov` box, found by walking box headers (never reading `mdat`).
 fn read_moov(file: &mut File, len: u64) -> std::io::Result<Option<Vec<u8>>> {
-    let mut pos = 0;
-    while pos + 8 <= len {
-        file.seek(SeekFrom::Start(pos))?;
-        let mut h = [0u8; 8];
-        file.read_exact(&mut h)?;
-        let (size, header) = match u32::from_be_bytes([h[0], h[1], h[2], h[3]]) {
-            0 => (len - pos, 8),
-            1 => {
-                let mut big = [0u8; 8];
-                file.read_exact(&mut big)?;
-                (u64::from_be_bytes(big), 16)
-            }
-            n => (u64::from(n), 8),
-        };
-        if size < header {
-            return Ok(None);
-        }
-        if &h[4..8] == b"moov" {
-            if size > MAX_MOOV {
-                return Ok(None);
-            }
-            let mut body = vec![0u8; (size - header) as usize];
-            file.read_exact(&mut body)?;
-            return Ok(Some(body));
-        }
-        pos += size;
+    let mut budget = MAX_BOXES;
+    let Some((start, end)) = find_child(file, 0, len, b"moov", 0, &mut budget) else {
+        return Ok(None);
+    };
+    if end - start > MAX_MOOV {
+        return Ok(None);
     }
-    Ok(None)
+    let mut body = vec![0u8; (end - start) as usize];
+    file.seek(SeekFrom::Start(start))?;
+    file.read_exact(&mut body)?;
+    Ok(Some(body))
 }
 
 /// The child boxes of `data`: (type, body). Stops at the first header that does not fit.

@@ -14,7 +14,7 @@ fn file(bytes: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, path)
 }
 
-/// Renames every box of type `from` to `free`, so a reader skips it as players would.
+/// Renames the first box of type `from` to `free`, so a reader skips it as players would.
 fn hide(bytes: &mut [u8], from: &[u8; 4]) {
     let at = bytes.windows(4).position(|w| w == from).expect("box present");
     bytes[at..at + 4].copy_from_slice(b"free");

@@ -35,7 +35,7 @@ impl Trim {
 }
 
 /// Guards against hostile files: box nesting and count are tiny in real MP4s.
-const MAX_BOXES: usize = 10_000;
+pub(super) const MAX_BOXES: usize = 10_000;
 
 /// Reads the edit list of the `track_index`-th `trak` (symphonia numbers MP4
 /// tracks by position) and turns it into a trim at `sample_rate`. Any parse
@@ -107,7 +107,7 @@ fn read_timescale(
 }
 
 /// Finds the `nth` child box of type `kind` within [start, end); returns its body span.
-fn find_child(
+pub(super) fn find_child(
     f: &mut File,
     start: u64,
     end: u64,
