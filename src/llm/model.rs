@@ -6,8 +6,8 @@
 //! context and rewindable (retries and shared prompt prefixes skip their prefill), prefill in
 //! bounded chunks (a 4k prompt in one piece would need a 1 GiB attention matrix), token
 //! embeddings kept quantized (the f32 copy of Qwen's 152k×896 table alone is 545 MB), and
-//! Q4/Q5 tensors re-quantized to Q8_0 on CPU, where candle only has SIMD kernels for Q8_0 and
-//! the K-quants.
+//! Q5_0 matrices multiplied as stored with podbrief's own kernel (`q5`), where candle has only
+//! scalar code (other Q4/Q5 types are re-quantized to Q8_0 on CPU).
 
 use std::sync::Arc;
 
@@ -63,7 +63,10 @@ impl Mat {
             }
             return self.q.forward(x);
         }
-        let w = self.raw.dequantize(x.device())?;
+        let w = match q5::dequantize(&self.raw)? {
+            Some(w) => w,
+            None => self.raw.dequantize(x.device())?,
+        };
         let (n, k) = w.dims2()?;
         let mut out_dims = dims.to_vec();
         *out_dims.last_mut().unwrap_or(&mut 0) = n;
@@ -101,7 +104,7 @@ pub struct Model {
     embed: Arc<QTensor>,
     layers: Vec<Layer>,
     norm: Tensor,
-    output: QMatMul,
+    output: Mat,
     cos: Tensor,
     sin: Tensor,
     device: Device,
@@ -264,6 +267,7 @@ fn rope_tables(c: &Config, n_ctx: usize, device: &Device) -> Result<(Tensor, Ten
 
 mod compact;
 mod load;
+mod q5;
 
 #[cfg(test)]
 #[path = "model_tests.rs"]

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use candle_core::quantized::{GgmlDType, QMatMul, QStorage, QTensor};
+use candle_core::quantized::{GgmlDType, QStorage, QTensor};
 use candle_core::{Device, Tensor};
 use rayon::prelude::*;
 
@@ -88,11 +88,15 @@ impl Loader<'_> {
     }
 }
 
-/// Q4/Q5 blocks have only scalar kernels in candle's CPU backend; Q8_0 costs a little memory
-/// and runs several times faster. GPUs have kernels for every type, so they keep the file's.
+/// Q4_0, Q4_1 and Q5_1 blocks have only scalar kernels in candle's CPU backend, and so does
+/// Q5_0 where podbrief's own ([`super::q5`]) cannot run; Q8_0 costs a little memory and runs
+/// several times faster. GPUs have kernels for every type, so they keep the file's.
 fn prepare(t: QTensor, device: &Device) -> Result<QTensor, LlmError> {
-    let slow =
-        matches!(t.dtype(), GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1);
+    let slow = match t.dtype() {
+        GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q5_1 => true,
+        GgmlDType::Q5_0 => !super::q5::fast(),
+        _ => false,
+    };
     if !device.is_cpu() {
         let bytes = t.data()?;
         return Ok(QTensor::new(QStorage::from_data(bytes, device, t.dtype())?, t.shape())?);
@@ -189,7 +193,7 @@ impl Model {
             embed,
             layers,
             norm,
-            output: QMatMul::from_arc(output)?,
+            output: Mat::new(output)?,
             cos,
             sin,
             device: device.clone(),
