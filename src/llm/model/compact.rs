@@ -45,11 +45,7 @@ fn run<T: GgmlType>(w: &QTensor, x: &Tensor) -> candle_core::Result<Option<Tenso
     let lhs = x.flatten_all()?.to_dtype(candle_core::DType::F32)?.to_vec1::<f32>()?;
     let mut dst = vec![0f32; rows * n];
     candle_core::quantized::k_quants::matmul((rows, k, n), &lhs, blocks, &mut dst)?;
-    let mut out = dims;
-    if let Some(last) = out.last_mut() {
-        *last = n;
-    }
-    Ok(Some(Tensor::from_vec(dst, out, &Device::Cpu)?))
+    Ok(Some(Tensor::from_vec(dst, super::out_dims(&dims, n), &Device::Cpu)?))
 }
 
 #[cfg(test)]
@@ -58,11 +54,7 @@ mod tests {
 
     #[test]
     fn the_block_product_matches_the_dequantized_reference() {
-        let (n, k) = (64, 512);
-        let w: Vec<f32> = (0..n * k).map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0).collect();
-        let w = Tensor::from_vec(w, (n, k), &Device::Cpu).expect("w");
-        let x: Vec<f32> = (0..2 * k).map(|i| ((i * 31) % 97) as f32 / 48.0 - 1.0).collect();
-        let x = Tensor::from_vec(x, (1, 2, k), &Device::Cpu).expect("x");
+        let (w, x) = super::super::reference::inputs(64, 512, 2);
         for dtype in [GgmlDType::Q4K, GgmlDType::Q6K, GgmlDType::Q8_0, GgmlDType::Q5_0] {
             let q = QTensor::quantize(&w, dtype).expect("quantize");
             let Some(ours) = matmul(&q, &x).expect("product") else {
@@ -70,13 +62,8 @@ mod tests {
                 continue;
             };
             // The exact product with the weights as stored; ours also rounds x to 8 bits.
-            let reference = q
-                .dequantize(&Device::Cpu)
-                .and_then(|d| x.broadcast_matmul(&d.t()?))
-                .expect("reference");
-            let scale = reference.abs().and_then(|r| r.max_all()?.to_scalar::<f32>()).expect("max");
-            let diff = (ours - &reference).and_then(|d| d.abs()?.max_all()?.to_scalar::<f32>());
-            let diff = diff.expect("diff");
+            let (reference, scale) = super::super::reference::product(&q, &x);
+            let diff = super::super::reference::diff(ours, &reference);
             assert!(diff <= 0.01 * scale, "{dtype:?}: {diff} of {scale}");
         }
     }

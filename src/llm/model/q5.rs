@@ -9,12 +9,8 @@
 //! [`Q5`] has ggml's block layout, so a tensor's stored bytes are a `[Q5]` as they are, and
 //! candle's threaded `k_quants::matmul` drives it like any of its own block types.
 
-use std::borrow::Cow;
-
 use candle_core::quantized::k_quants::{BlockQ5_0, BlockQ8_0, GgmlType};
-use candle_core::quantized::{GgmlDType, QTensor};
-use candle_core::{Device, Tensor};
-use rayon::prelude::*;
+use candle_core::quantized::GgmlDType;
 
 /// One Q5_0 block: 32 weights `d · (q − 16)`, `q` five bits (low four in `qs`, element `j`
 /// and `j + 16` sharing a byte; the fifth in bit `j` of `qh`).
@@ -72,7 +68,15 @@ impl GgmlType for Q5 {
     const BLCK_SIZE: usize = 32;
     type VecDotType = BlockQ8_0;
 
+    /// With SIMD where there is a fast path: the prompt's GEMM dequantizes every weight once
+    /// per chunk (see `prefill`), and candle's scalar loop was 6 % of the 0.5B model's prompt
+    /// time (perf).
     fn to_float(xs: &[Self], ys: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if fast() {
+            // SAFETY: the features were detected.
+            return unsafe { x86::to_float(xs, ys) };
+        }
         BlockQ5_0::to_float(as_candle(xs), ys)
     }
 
@@ -99,40 +103,6 @@ impl GgmlType for Q5 {
     fn vec_dot_unopt(n: usize, xs: &[Self], ys: &[BlockQ8_0]) -> f32 {
         BlockQ5_0::vec_dot_unopt(n, as_candle(xs), ys)
     }
-}
-
-/// The f32 copy of a Q5_0 matrix that a prompt chunk multiplies (see `Mat::forward`), made
-/// with SIMD on every thread: candle's own is scalar and single-threaded, 6 % of the 0.5B
-/// model's prompt time (perf). `None` for another type or where there is no fast path.
-pub fn dequantize(w: &QTensor) -> candle_core::Result<Option<Tensor>> {
-    if w.dtype() != GgmlDType::Q5_0 || !fast() {
-        return Ok(None);
-    }
-    let (n, k) = w.shape().dims2()?;
-    let data = w.data()?;
-    let Cow::Borrowed(bytes) = data else { return Ok(None) };
-    let size = std::mem::size_of::<Q5>();
-    if k % 32 != 0 || bytes.len() != n * k / 32 * size {
-        return Ok(None);
-    }
-    let aligned = bytes.as_ptr().align_offset(std::mem::align_of::<Q5>()) == 0;
-    if !aligned {
-        return Ok(None);
-    }
-    // SAFETY: CPU storage of a Q5_0 tensor, aligned and a whole number of blocks (checked).
-    let blocks = unsafe { std::slice::from_raw_parts(bytes.as_ptr() as *const Q5, n * k / 32) };
-    let mut out = vec![0f32; n * k];
-    const BLOCKS: usize = 1024;
-    out.par_chunks_mut(32 * BLOCKS).zip(blocks.par_chunks(BLOCKS)).for_each(|(out, blocks)| {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `fast()` detected the features.
-        unsafe {
-            x86::to_float(blocks, out)
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        Q5::to_float(blocks, out)
-    });
-    Ok(Some(Tensor::from_vec(out, (n, k), &Device::Cpu)?))
 }
 
 #[cfg(target_arch = "x86_64")]

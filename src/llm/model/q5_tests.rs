@@ -46,36 +46,11 @@ fn the_blocks_read_back_as_candle_reads_them() {
     let (xs, _) = blocks(4);
     let mut ours = vec![0f32; 128];
     Q5::to_float(&xs, &mut ours);
+    // candle's scalar reading; ours is SIMD where the CPU allows.
     let mut theirs = vec![0f32; 128];
     BlockQ5_0::to_float(as_candle(&xs), &mut theirs);
     assert_eq!(ours, theirs);
     // Every value is d · (q − 16) with q in 0..32.
     let d = half::f16::from_bits(xs[0].d).to_f32();
     assert!(ours[..32].iter().all(|v| (v / d).round() >= -16.0 && (v / d).round() <= 15.0));
-}
-
-#[test]
-fn the_fast_f32_copy_equals_candles() {
-    let (xs, _) = blocks(2 * 40);
-    let mut bytes = Vec::new();
-    for x in &xs {
-        bytes.extend_from_slice(&x.d.to_le_bytes());
-        bytes.extend_from_slice(&x.qh);
-        bytes.extend_from_slice(&x.qs);
-    }
-    let storage = candle_core::quantized::QStorage::from_data(
-        std::borrow::Cow::Owned(bytes),
-        &Device::Cpu,
-        GgmlDType::Q5_0,
-    )
-    .expect("storage");
-    let w = QTensor::new(storage, (2, 40 * 32)).expect("tensor");
-    let theirs = w.dequantize(&Device::Cpu).expect("candle's copy");
-    match dequantize(&w).expect("ours") {
-        Some(ours) => {
-            let diff = (ours - theirs).and_then(|d| d.abs()?.max_all()?.to_scalar::<f32>());
-            assert_eq!(diff.expect("diff"), 0.0);
-        }
-        None => assert!(!fast()),
-    }
 }
