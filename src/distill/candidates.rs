@@ -185,6 +185,8 @@ pub fn rewrite(
     progress.start("llm", selected.len() as u64);
     for &i in selected {
         let user = user_prompt(lines, &noms[i]);
+        // The exact request, for replaying prompts outside podbrief (`RUST_LOG=podbrief=trace`).
+        tracing::trace!("prompt for passage {i}: {}", user.replace('\n', "\\n"));
         let key = cache.map(|dir| cache_path(dir, model_name, &user));
         let cached = key.as_deref().and_then(read_cached);
         let reply = match cached {
