@@ -26,6 +26,7 @@ const _: () = assert!(std::mem::align_of::<Q5>() == std::mem::align_of::<BlockQ5
 
 /// ggml's Q8_0 block (`BlockQ8_0`, whose fields candle keeps private): the activations.
 #[repr(C)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 struct Q8 {
     d: u16,
     qs: [i8; 32],
@@ -58,6 +59,7 @@ fn as_candle_mut(xs: &mut [Q5]) -> &mut [BlockQ5_0] {
     unsafe { std::slice::from_raw_parts_mut(xs.as_mut_ptr() as *mut BlockQ5_0, xs.len()) }
 }
 
+#[cfg(target_arch = "x86_64")]
 fn q8(ys: &[BlockQ8_0]) -> &[Q8] {
     // SAFETY: as in `as_candle`.
     unsafe { std::slice::from_raw_parts(ys.as_ptr() as *const Q8, ys.len()) }
