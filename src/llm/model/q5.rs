@@ -1,7 +1,7 @@
 //! Q5_0 weights as stored, with a SIMD dot product. candle's CPU backend has only scalar code
-//! for Q5_0, so podbrief used to re-quantize every Q5_0 matrix to Q8_0 at load: 1.5 s of the
-//! 0.5B model's 2.6 s load, and 55 % more bytes to stream per generated token (34 bytes a block
-//! instead of 22), which is what bounds generation speed. This is llama.cpp's
+//! for Q5_0, so podbrief used to re-quantize every Q5_0 matrix to Q8_0 at load: most of the
+//! 0.5B model's 2.6 s load (0.8 s without it), and 55 % more bytes to stream per generated
+//! token (34 bytes a block instead of 22), which is what bounds generation speed. This is llama.cpp's
 //! `ggml_vec_dot_q5_0_q8_0` (the block is widened to bytes, the fifth bit turned into the
 //! sign, then a signed-by-unsigned byte product), with a VNNI variant, chosen at run time; on
 //! other CPUs the caller keeps re-quantizing, since scalar Q5_0 would be slower than that.
