@@ -272,6 +272,26 @@ fn out_dims(dims: &[usize], n: usize) -> Vec<usize> {
     out
 }
 
+/// The blocks of a quantized matrix as stored, typed, for calling block kernels directly; `None`
+/// when `T` is not its block type's layout or the storage is not lent (a GPU tensor: a copy is
+/// not worth the trouble).
+fn stored_blocks<T: candle_core::quantized::k_quants::GgmlType>(
+    w: &QTensor,
+) -> candle_core::Result<Option<&[T]>> {
+    let (n, k) = w.shape().dims2()?;
+    let std::borrow::Cow::Borrowed(bytes) = w.data()? else { return Ok(None) };
+    let size = std::mem::size_of::<T>();
+    let aligned = bytes.as_ptr().align_offset(std::mem::align_of::<T>()) == 0;
+    let count = n * (k / T::BLCK_SIZE);
+    if !aligned || k % T::BLCK_SIZE != 0 || bytes.len() != count * size {
+        return Ok(None);
+    }
+    // SAFETY: the bytes are candle's own CPU storage of this tensor, whose blocks have T's
+    // layout (the callers match T to the dtype), aligned and exactly `count` blocks, as checked
+    // above; they live as long as `w`.
+    Ok(Some(unsafe { std::slice::from_raw_parts(bytes.as_ptr() as *const T, count) }))
+}
+
 /// For the kernels' tests: an `n × k` weight matrix and a `(1, rows, k)` input, and the
 /// product of the input with a quantized copy of the weights as stored (dequantized) with its
 /// largest magnitude.

@@ -5,8 +5,6 @@
 //! generation multiplies one row at a time, where the tiles buy little, so podbrief calls
 //! candle's block kernels on the stored blocks directly and the copy is never made.
 
-use std::borrow::Cow;
-
 use candle_core::quantized::k_quants::{BlockQ4K, BlockQ6K, BlockQ8_0, GgmlType};
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{Device, Tensor};
@@ -28,18 +26,7 @@ fn run<T: GgmlType>(w: &QTensor, x: &Tensor) -> candle_core::Result<Option<Tenso
         return Ok(None);
     }
     let (n, k) = w.shape().dims2()?;
-    let data = w.data()?;
-    // CPU storage lends its blocks; anything else (a copy) is not worth the trouble.
-    let Cow::Borrowed(bytes) = data else { return Ok(None) };
-    let size = std::mem::size_of::<T>();
-    let aligned = bytes.as_ptr().align_offset(std::mem::align_of::<T>()) == 0;
-    if !aligned || bytes.len() % size != 0 || bytes.len() / size != n * k / T::BLCK_SIZE {
-        return Ok(None);
-    }
-    // SAFETY: the bytes are candle's own `Vec<T>` storage of this tensor (its dtype is T's),
-    // aligned and a whole number of blocks, as checked above; they live as long as `w`.
-    let blocks =
-        unsafe { std::slice::from_raw_parts(bytes.as_ptr() as *const T, bytes.len() / size) };
+    let Some(blocks) = super::stored_blocks::<T>(w)? else { return Ok(None) };
     let dims = x.dims().to_vec();
     let rows: usize = dims[..dims.len() - 1].iter().product();
     let lhs = x.flatten_all()?.to_dtype(candle_core::DType::F32)?.to_vec1::<f32>()?;

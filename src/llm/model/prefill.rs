@@ -7,7 +7,6 @@
 //! 1.5 GiB. Each output is still one GEMM's sum over the whole of `k`, so the results are those
 //! of the whole product, bit for bit (tested), and greedy output is unchanged.
 
-use std::borrow::Cow;
 use std::cell::RefCell;
 
 use candle_core::quantized::k_quants::{BlockQ4K, BlockQ5K, BlockQ6K, BlockQ8_0, GgmlType};
@@ -44,17 +43,8 @@ fn run<T: GgmlType>(w: &QTensor, x: &Tensor) -> candle_core::Result<Option<Tenso
     let (n, k) = w.shape().dims2()?;
     let dims = x.dims().to_vec();
     let rows: usize = dims[..dims.len() - 1].iter().product();
-    let data = w.data()?;
-    let Cow::Borrowed(bytes) = data else { return Ok(None) };
+    let Some(blocks) = super::stored_blocks::<T>(w)? else { return Ok(None) };
     let per_row = k / T::BLCK_SIZE;
-    let size = std::mem::size_of::<T>();
-    let aligned = bytes.as_ptr().align_offset(std::mem::align_of::<T>()) == 0;
-    if !aligned || k % T::BLCK_SIZE != 0 || bytes.len() != n * per_row * size {
-        return Ok(None);
-    }
-    // SAFETY: candle's CPU storage of this tensor (its dtype is T's), aligned and a whole
-    // number of blocks, as checked above; it lives as long as `w`.
-    let blocks = unsafe { std::slice::from_raw_parts(bytes.as_ptr() as *const T, n * per_row) };
 
     let (storage, layout) = x.storage_and_layout();
     let Storage::Cpu(cpu) = &*storage else { return Ok(None) };
