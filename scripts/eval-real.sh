@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 out="${1:?usage: scripts/eval-real.sh OUT_DIR [MODEL…]}"
 shift
 models=("$@")
-[ ${#models[@]} -gt 0 ] || models=("qwen2.5-coder-0.5b-instruct")
+[ ${#models[@]} -gt 0 ] || models=("qwen2.5-coder-1.5b-instruct")
 # BIN: another podbrief binary (e.g. a copy, so a rebuild during a long run changes nothing).
 bin="${BIN:-./target/release/podbrief}"
 [ -x "$bin" ] || cargo build --release

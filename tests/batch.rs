@@ -27,7 +27,7 @@ fn comparable(path: &Path) -> Value {
 
 #[test]
 fn three_shards_merge_into_the_brief_of_one_batch() {
-    common::require_model("qwen2.5-coder-0.5b-instruct");
+    common::require_model("qwen2.5-coder-1.5b-instruct");
     let work = tempfile::tempdir().unwrap();
     let inputs = work.path().join("in");
     copy_into(

@@ -74,3 +74,30 @@ fn fetch_mends_converted_files_without_downloading() {
     let verify = run(&["models", "verify", "whisper-tiny.en"]);
     assert!(verify.status.success(), "{}", stderr(&verify));
 }
+
+/// `chapters` titles with the registry's fast chat model and `summarize` writes with the default
+/// one: a store holding only the fast one makes chapters, while the brief names the model it
+/// lacks and how to get it.
+#[test]
+fn chapters_need_only_the_fast_chat_model() {
+    let env = Env::new();
+    let store = env.home.path().join("store");
+    std::fs::create_dir_all(&store).unwrap();
+    for name in ["all-minilm-l6-v2", "qwen2.5-coder-0.5b-instruct"] {
+        std::os::unix::fs::symlink(require_model(name), store.join(name)).unwrap();
+    }
+    let input = fixture("summarize/show-a.txt");
+    let run = |args: &[&str]| env.cmd().env("PODBRIEF_MODELS", &store).args(args).output().unwrap();
+    let out = run(&["chapters", input.to_str().unwrap(), "--no-cache"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("00:00 "), "{}", stdout(&out));
+
+    let out = run(&["summarize", input.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("model 'qwen2.5-coder-1.5b-instruct' is not in the model store")
+            && err.contains("podbrief models fetch qwen2.5-coder-1.5b-instruct"),
+        "{err}"
+    );
+}

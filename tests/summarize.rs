@@ -62,7 +62,7 @@ fn schema_validator() -> jsonschema::Validator {
 
 #[test]
 fn brief_of_two_episodes_is_grounded_merged_and_ignores_spoken_instructions() {
-    for m in ["whisper-tiny.en", "all-minilm-l6-v2", "qwen2.5-coder-0.5b-instruct"] {
+    for m in ["whisper-tiny.en", "all-minilm-l6-v2", "qwen2.5-coder-1.5b-instruct"] {
         require_model(m);
     }
     let env = Env::new();
@@ -151,7 +151,7 @@ fn brief_of_two_episodes_is_grounded_merged_and_ignores_spoken_instructions() {
 
 #[test]
 fn html_escapes_transcript_and_title_and_a_bad_file_does_not_stop_the_others() {
-    require_model("qwen2.5-coder-0.5b-instruct");
+    require_model("qwen2.5-coder-1.5b-instruct");
     let env = Env::new();
     let dir = env.home.path();
     let srt = dir.join("<script>alert(1)<:script>.srt");

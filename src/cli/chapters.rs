@@ -8,6 +8,7 @@ use anyhow::{bail, Context};
 use podbrief::audio::chapters::FileChapter;
 use podbrief::audio::AudioStream;
 use podbrief::chapters::{self, format};
+use podbrief::models::Registry;
 use podbrief::store::Home;
 
 use super::brief::{BriefModels, ModelArgs};
@@ -68,11 +69,15 @@ pub fn run(args: Args, threads: usize) -> anyhow::Result<ExitCode> {
         bail!("no input could be read; no chapters written");
     }
     let passages = if args.no_llm { 0 } else { 1 };
+    // Titles come from the registry's fast LLM unless one is named: an hour's chapters must take
+    // seconds, and a title asks less of the model than the brief's prose does.
+    let registry = Registry::builtin()?;
+    let llm = args.models.llm_model.as_deref().unwrap_or(&registry.fast_llm().name);
     let mut models = BriefModels::load(
         &home,
         args.models.device,
         args.models.embed_model.as_deref(),
-        args.models.llm_model.as_deref(),
+        Some(llm),
         passages,
     )?;
     let (lines, reads) = models.prepare(&episodes, &bars)?;

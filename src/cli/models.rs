@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use podbrief::models::fetch::{self, Source};
-use podbrief::models::{ct2, info, ModelStore, Registry, Role};
+use podbrief::models::{ct2, info, ModelStore, Registry};
 use podbrief::store::Home;
 
 #[derive(Debug, Subcommand)]
@@ -70,7 +70,8 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|m| {
                     serde_json::json!({
-                        "name": m.name, "role": m.role, "default": m.default, "arch": m.arch,
+                        "name": m.name, "role": m.role, "default": m.default, "fast": m.fast,
+                        "arch": m.arch,
                         "format": m.format, "license": m.license,
                         "size": m.files.iter().map(|f| f.size).sum::<u64>(),
                         "installed": store.is_installed(m), "description": m.description,
@@ -89,7 +90,11 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                         "{:<30} {:<6} {:<8} {:>7}MB  {:<10} {}",
                         m.name,
                         m.role.to_string(),
-                        if m.default { "yes" } else { "" },
+                        match (m.default, m.fast) {
+                            (true, _) => "yes",
+                            (false, true) => "fast",
+                            _ => "",
+                        },
                         r["size"].as_u64().unwrap_or(0) / 1_000_000,
                         if r["installed"].as_bool() == Some(true) { "yes" } else { "no" },
                         m.description
@@ -102,10 +107,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let specs: Vec<_> = if all {
                 registry.models.iter().collect()
             } else if names.is_empty() {
-                [Role::Asr, Role::Embed, Role::Llm]
-                    .into_iter()
-                    .map(|r| registry.default_for(r))
-                    .collect()
+                registry.defaults()
             } else {
                 names.iter().map(|n| registry.get(n)).collect::<Result<_, _>>()?
             };

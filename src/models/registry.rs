@@ -42,6 +42,10 @@ pub struct ModelSpec {
     pub role: Role,
     #[serde(default)]
     pub default: bool,
+    /// The LLM for work that must be quick and asks little of the model (chapter titles); the
+    /// default LLM writes the brief.
+    #[serde(default)]
+    pub fast: bool,
     pub arch: String,
     pub format: String,
     #[serde(default)]
@@ -157,6 +161,13 @@ impl Registry {
                 )));
             }
         }
+        let fast: Vec<_> = self.models.iter().filter(|m| m.fast).collect();
+        if fast.len() != 1 || fast[0].role != Role::Llm {
+            return Err(ModelError::Registry(format!(
+                "exactly one model, an llm, must be fast, found {}",
+                fast.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        }
         Ok(())
     }
 
@@ -173,6 +184,21 @@ impl Registry {
             .iter()
             .find(|m| m.role == role && m.default)
             .expect("registry checked: one default per role")
+    }
+
+    /// The LLM for quick work such as chapter titles (see [`ModelSpec::fast`]).
+    pub fn fast_llm(&self) -> &ModelSpec {
+        // `check` guarantees exactly one fast model, an LLM.
+        self.models.iter().find(|m| m.fast).expect("registry checked: one fast llm")
+    }
+
+    /// What `models fetch` gets with no names: each role's default and the fast LLM.
+    pub fn defaults(&self) -> Vec<&ModelSpec> {
+        let mut v: Vec<_> =
+            [Role::Asr, Role::Embed, Role::Llm].into_iter().map(|r| self.default_for(r)).collect();
+        v.push(self.fast_llm());
+        v.dedup_by(|a, b| a.name == b.name);
+        v
     }
 }
 
@@ -195,7 +221,18 @@ mod tests {
         }
         assert_eq!(r.default_for(Role::Asr).name, "whisper-tiny.en");
         assert_eq!(r.default_for(Role::Embed).name, "all-minilm-l6-v2");
-        assert_eq!(r.default_for(Role::Llm).name, "qwen2.5-coder-0.5b-instruct");
+        assert_eq!(r.default_for(Role::Llm).name, "qwen2.5-coder-1.5b-instruct");
+        assert_eq!(r.fast_llm().name, "qwen2.5-coder-0.5b-instruct");
+        let fetched: Vec<_> = r.defaults().iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            fetched,
+            [
+                "whisper-tiny.en",
+                "all-minilm-l6-v2",
+                "qwen2.5-coder-1.5b-instruct",
+                "qwen2.5-coder-0.5b-instruct"
+            ]
+        );
     }
 
     #[test]
