@@ -191,7 +191,9 @@ fn split_before_digits(text: &str, a: usize, b: usize) -> Vec<(usize, usize)> {
     out
 }
 
-/// Cuts a too-long byte range at segment ends, or failing that every `max_words` words.
+/// Cuts a too-long byte range at segment ends, or failing that at the latest clause break (after
+/// ";", ":", a dash, else a comma), or failing that every `max_words` words; never just before
+/// punctuation, so no piece starts with "; you wouldn't…" or ends mid-clause where a break was.
 fn split_long(
     text: &str,
     a: usize,
@@ -204,23 +206,50 @@ fn split_long(
         return vec![(a, b)];
     }
     let cuts: Vec<usize> = seg_ends.iter().copied().filter(|&e| e > a && e < b).collect();
+    let (strong, weak) = clause_breaks(text, a, b);
     let mut out = Vec::new();
     let mut start = a;
     for (i, w) in text[a..b].split_word_bound_indices() {
         let w_at = a + i;
-        if w.trim().is_empty() || words(start, w_at) < max_words {
+        let starts_word = w.chars().next().is_some_and(char::is_alphanumeric);
+        if !starts_word || words(start, w_at) < max_words {
             continue;
         }
-        // Prefer the latest segment end since this piece started, if it is not too early.
-        let cut = match cuts.iter().copied().rfind(|&c| c > start && c <= w_at) {
-            Some(c) if words(start, c) >= max_words / 3 => c,
-            _ => w_at,
+        // The latest break of each kind since this piece started, if it is not too early.
+        let latest = |list: &[usize], min: usize| {
+            list.iter().copied().rfind(|&c| c > start && c <= w_at && words(start, c) >= min)
         };
+        let cut = latest(&cuts, max_words / 3)
+            .or_else(|| latest(&strong, max_words / 3))
+            .or_else(|| latest(&weak, max_words / 2))
+            .unwrap_or(w_at);
         out.push((start, cut));
         start = cut;
     }
     out.push((start, b));
     out
+}
+
+/// Where the words after a clause break start in `text[a..b]`: after ";", ":" or a dash
+/// (`strong`), and after a comma (`weak`).
+fn clause_breaks(text: &str, a: usize, b: usize) -> (Vec<usize>, Vec<usize>) {
+    let (mut strong, mut weak) = (Vec::new(), Vec::new());
+    let piece = &text[a..b];
+    for (i, c) in piece.char_indices() {
+        let after = i + c.len_utf8();
+        let spaced = piece[after..].starts_with(' ');
+        let list = match c {
+            ';' | ':' | '\u{2014}' if spaced => &mut strong,
+            '-' if spaced && piece[..i].ends_with(" -") => &mut strong,
+            ',' if spaced => &mut weak,
+            _ => continue,
+        };
+        let next = after + piece[after..].len() - piece[after..].trim_start().len();
+        if next < piece.len() {
+            list.push(a + next);
+        }
+    }
+    (strong, weak)
 }
 
 /// Packs sentences into chunks of at most `max_tokens` (a single longer sentence gets a chunk

@@ -108,3 +108,25 @@ fn chunks_respect_budget_and_overlap() {
     assert_eq!(chunk(&big, &opts, &count).len(), 1);
     assert!(chunk(&[], &opts, &count).is_empty());
 }
+
+/// A long run-on sentence of an edited transcript is cut after a clause break, not in the middle
+/// of a clause or just before its semicolon.
+#[test]
+fn a_long_sentence_is_cut_after_a_clause_break() {
+    let text = "For example, had we specified modules a little bit differently, then you wouldn't \
+                be able to inject code so that it would run before the module ran, polyfilling \
+                like -- let's say a browser had the wrong implementation of Promise; you wouldn't \
+                be able to fix that implementation of Promise, because if we designed the module \
+                system in a specific way, then the modules would run before you polyfilled it.";
+    let s = sentences(&[seg(0.0, 40.0, text)], &ChunkOptions::default());
+    assert!(s.len() >= 2, "{s:?}");
+    for x in &s {
+        let first = x.text.chars().next().unwrap();
+        assert!(first.is_alphanumeric(), "{:?}", x.text);
+        assert!(words(&x.text) <= 40, "{:?}", x.text);
+    }
+    assert!(s[0].text.ends_with("implementation of Promise;"), "{:?}", s[0].text);
+    assert!(s[1].text.starts_with("You wouldn't be able to fix"), "{:?}", s[1].text);
+    let joined = s.iter().map(|x| x.text.as_str()).collect::<Vec<_>>().join(" ");
+    assert_eq!(joined.to_lowercase(), text.replace("--", "—").to_lowercase(), "no word lost");
+}
