@@ -85,11 +85,15 @@ fn entry_html(entry: &Entry, out: &mut String) {
     if !entry.text.trim().is_empty() {
         out.push_str(&format!("<p style=\"margin:0 0 8px;\">{}</p>\n", escape(&entry.text)));
     }
+    let quote = if super::quote_is_headline(entry) {
+        String::new()
+    } else {
+        format!("<p style=\"margin:0 0 4px;font-style:italic;\">{}</p>", escape(&entry.quote))
+    };
     out.push_str(&format!(
         "<blockquote style=\"margin:8px 0;padding:8px 12px;background:#f3f1ea;\
-         border-left:3px solid #8a4b08;\"><p style=\"margin:0 0 4px;font-style:italic;\">{}</p>\
+         border-left:3px solid #8a4b08;\">{quote}\
          <p style=\"{SANS}{MUTED}font-size:13px;margin:0;\">— {}{}, {}{}</p></blockquote>\n",
-        escape(&entry.quote),
         escape(&super::speaker_prefix(entry)),
         escape(&entry.episode),
         time(entry.start),

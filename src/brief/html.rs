@@ -149,9 +149,13 @@ fn article(entry: &Entry, out: &mut String) {
     if !entry.text.trim().is_empty() {
         out.push_str(&format!("<p>{}</p>\n", escape(&entry.text)));
     }
+    let quote = if super::quote_is_headline(entry) {
+        String::new()
+    } else {
+        format!("<p>{}</p>\n", escape(&entry.quote))
+    };
     out.push_str(&format!(
-        "<blockquote>\n<p>{}</p>\n<cite>— {}{}, {}{}</cite>\n</blockquote>\n",
-        escape(&entry.quote),
+        "<blockquote>\n{quote}<cite>— {}{}, {}{}</cite>\n</blockquote>\n",
         escape(&super::speaker_prefix(entry)),
         escape(&entry.episode),
         time(entry.start),

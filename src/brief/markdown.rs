@@ -91,10 +91,12 @@ fn entry_lines(entry: &Entry, lines: &mut Vec<String>) {
         lines.push(escape(&entry.text));
         lines.push(String::new());
     }
-    lines.push(format!("> {}", escape(&entry.quote)));
-    // The empty quote line keeps the citation its own paragraph, so a quote that looks like a
-    // table header or setext heading cannot combine with it.
-    lines.push(">".into());
+    if !super::quote_is_headline(entry) {
+        lines.push(format!("> {}", escape(&entry.quote)));
+        // The empty quote line keeps the citation its own paragraph, so a quote that looks like
+        // a table header or setext heading cannot combine with it.
+        lines.push(">".into());
+    }
     lines.push(format!("> {}", escape(&super::citation(entry))));
     lines.push(String::new());
     if !entry.related.is_empty() {

@@ -280,6 +280,21 @@ pub fn citation(entry: &Entry) -> String {
     format!("— {who}{}, {}{edited}", entry.episode, timestamp(entry.start))
 }
 
+/// Whether the headline already is the quote (an entry that stands as it was said): then the
+/// renderers give only the citation, so no entry says one sentence twice. Compared word by word,
+/// ignoring case and punctuation, since the headline is the quote tidied.
+pub fn quote_is_headline(entry: &Entry) -> bool {
+    let words = |t: &str| -> Vec<String> {
+        t.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '%')
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let (h, q) = (words(&entry.headline), words(&entry.quote));
+    // The tidied headline may have lost a leading "So"/"And".
+    !h.is_empty() && q.len() >= h.len() && q.len() <= h.len() + 2 && q.ends_with(&h)
+}
+
 /// "Name, " when the transcript names the quote's speaker, else nothing.
 pub fn speaker_prefix(entry: &Entry) -> String {
     entry.speaker.as_deref().map(|s| format!("{s}, ")).unwrap_or_default()

@@ -333,3 +333,29 @@ fn the_outline_puts_each_entry_under_the_chapter_it_comes_from() {
     plain.episodes.iter_mut().for_each(|e| e.chapters.clear());
     assert!(!render(&plain, Format::Md).contains("## Outline"));
 }
+
+/// An entry that stands as it was said has its sentence as headline and quote: every format
+/// shows the sentence once, then the citation.
+#[test]
+fn a_headline_that_is_its_quote_is_shown_once() {
+    let said = "Solar panels got about 90% cheaper, because every time output doubles, costs drop.";
+    let mut b = sample();
+    b.brief.truncate(1);
+    b.brief[0].headline = said.into();
+    b.brief[0].quote = format!("So, {}", said.to_lowercase());
+    b.brief[0].related.clear();
+    assert!(quote_is_headline(&b.brief[0]));
+    let md = render(&b, Format::Md);
+    let html = render(&b, Format::Html);
+    let mail = super::email::render(&b);
+    for (name, text) in [("md", &md), ("html", &html), ("mail", &mail)] {
+        assert!(text.contains(said), "{name}: {text}");
+        assert!(!text.to_lowercase().contains("so, solar panels"), "{name} quotes it: {text}");
+        assert!(text.contains("Dr. Ana Ruiz"), "{name} keeps the citation: {text}");
+    }
+    check_nesting(&html);
+    check_nesting(&mail);
+    // A quote that says more than its headline is shown.
+    b.brief[0].quote = format!("{said} That explains the new rooftops.");
+    assert!(!quote_is_headline(&b.brief[0]));
+}

@@ -6,6 +6,7 @@ use crate::brief::{
 };
 
 use super::pipeline::Distilled;
+use super::spans::reasons;
 use super::{dot, Candidate, Episode, Origin};
 
 /// What the brief says about how it was made, beyond the distilled data.
@@ -36,12 +37,14 @@ pub fn brief(d: &Distilled, cx: &Context) -> Brief {
             similarity: dot(&c.vector, &rep.vector) as f64,
         }
     };
-    // Once the LLM has written verified notes, only those are entries and related items: a
-    // sentence as it was said reads as a fragment beside them. (Every cluster stays in
-    // `clusters`.) Without any (no LLM, or none of its notes held), the sentences that read as
-    // points on their own stand.
+    // Once the LLM has written verified notes, they are the entries and related items: most
+    // sentences as said read as fragments beside them. (Every cluster stays in `clusters`.) A
+    // sentence that gives its point with its reason ("… got about 90 % cheaper, because every
+    // time factory output doubles …") still stands, after the notes (ranking puts notes first),
+    // so a rejected note no longer leaves its point out of a short brief. Without any note (no
+    // LLM, or none held), every sentence that reads as a point on its own stands.
     let notes_only = d.candidates.iter().any(|c| c.origin == Origin::Llm);
-    let shown = |c: &Candidate| !notes_only || c.origin == Origin::Llm;
+    let shown = |c: &Candidate| !notes_only || c.origin == Origin::Llm || reasons(&c.claim) >= 1;
     let clusters: Vec<Entry> = d
         .ranked
         .iter()
@@ -132,7 +135,9 @@ pub fn brief(d: &Distilled, cx: &Context) -> Brief {
         models: cx.models.clone(),
         brief: clusters
             .iter()
-            .filter(|e| !notes_only || e.origin == brief::Origin::Llm)
+            .zip(&d.ranked)
+            .filter(|(_, r)| shown(&d.candidates[r.cluster.representative()]))
+            .map(|(e, _)| e)
             .take(cx.top)
             .cloned()
             .collect(),
