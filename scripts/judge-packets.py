@@ -26,6 +26,13 @@ def clock(secs):
     return f"{h}:{m:02}:{s:02}" if h else f"{m}:{s:02}"
 
 
+def quote_is_headline(headline, quote):
+    """podbrief's `brief::quote_is_headline`: the quote's words end with the headline's."""
+    words = lambda t: [w.lower() for w in re.split(r"[^\w'%]+", t) if w and w != "_"]
+    h, q = words(headline), words(quote)
+    return bool(h) and len(h) <= len(q) <= len(h) + 2 and q[len(q) - len(h):] == h
+
+
 def podbrief_entries(path, top):
     brief = json.loads(path.read_text())
     out = []
@@ -34,7 +41,10 @@ def podbrief_entries(path, top):
         lines = [f"### {i}. {e['headline']}", ""]
         if e["text"].strip():
             lines += [e["text"], ""]
-        lines += [f"> {e['quote']}", f"> — {who}{clock(e['start'])}", ""]
+        # As podbrief's renderers do: a headline that is its quote is not said twice.
+        if not quote_is_headline(e["headline"], e["quote"]):
+            lines += [f"> {e['quote']}"]
+        lines += [f"> — {who}{clock(e['start'])}", ""]
         out.append("\n".join(lines))
     return out
 
