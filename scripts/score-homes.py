@@ -7,7 +7,11 @@ of that list existed. A quote is matched to a passage by shared 4-word runs, so 
 different span cut. It undercounts (a point stated in a passage the helper did not list is
 missed) and cannot tell whether an entry conveys the point: judged rounds decide.
 
-    scripts/score-homes.py DIR [DIR ...]      DIR holds EPISODE.json podbrief briefs
+    scripts/score-homes.py [--all] DIR [DIR ...]      DIR holds EPISODE.json podbrief briefs
+
+With --all it also counts the points whose home is quoted by any of the model's entries (not
+only the first five) and by any candidate at all (every cluster, the sentences as said too):
+where a point is lost, before the model writes or in the ranking after it.
 """
 import json
 import re
@@ -31,8 +35,11 @@ def passages_of(quote, passages):
 
 
 def main():
-    for d in sys.argv[1:]:
-        hit = total = 0
+    args = sys.argv[1:]
+    every = "--all" in args
+    for d in [a for a in args if a != "--all"]:
+        hit = {"first five": 0, "model's entries": 0, "all candidates": 0}
+        total = 0
         row = []
         for homes_path in sorted((REAL / "passages").glob("*.homes.json")):
             ep = homes_path.name.removesuffix(".homes.json")
@@ -45,14 +52,27 @@ def main():
             homes = json.loads(homes_path.read_text())["points"]
             ref = json.loads((REAL / "reference" / f"{ep}.json").read_text())["points"]
             core = {f"P{p['id']}" for p in ref if p["importance"] == 3}
-            quoted = set()
-            for e in json.loads(brief_path.read_text())["brief"][:5]:
-                quoted |= passages_of(e["quote"], passages)
-            h = sum(1 for k in core if set(homes[k]["spans"]) & quoted)
-            hit += h
+            brief = json.loads(brief_path.read_text())
+            groups = {
+                "first five": brief["brief"][:5],
+                "model's entries": [c for c in brief["clusters"] if c["origin"] == "llm"],
+                "all candidates": brief["clusters"],
+            }
+            counts = []
+            for name, entries in groups.items():
+                quoted = set()
+                for e in entries:
+                    quoted |= passages_of(e["quote"], passages)
+                h = sum(1 for k in core if set(homes[k]["spans"]) & quoted)
+                hit[name] += h
+                counts.append(h)
             total += len(core)
-            row.append(f"{ep} {h}/{len(core)}")
-        print(f"{d}: importance-3 points with a home quoted {hit}/{total} ({', '.join(row)})")
+            row.append(f"{ep} {counts[0]}/{len(core)}")
+        print(f"{d}: importance-3 points with a home quoted {hit['first five']}/{total} ({', '.join(row)})")
+        if every:
+            model = hit["model's entries"]
+            print(f"  by any of the model's entries {model}/{total}, "
+                  f"by any candidate {hit['all candidates']}/{total}")
 
 
 if __name__ == "__main__":
