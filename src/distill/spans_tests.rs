@@ -87,3 +87,28 @@ fn selection_spreads_over_the_episode() {
     assert_eq!(chosen.len(), 3);
     assert!(chosen.windows(2).all(|w| w[1] - w[0] >= 2), "not neighbours: {chosen:?}");
 }
+
+/// Of two equally scored spans, the one whose subject the talk returns to ten minutes later is
+/// chosen; an aside nobody comes back to is not.
+#[test]
+fn a_subject_the_talk_returns_to_is_chosen_over_an_aside() {
+    let subject = vec![1.0, 0.0, 0.0];
+    let aside = vec![0.0, 1.0, 0.0];
+    let other = vec![0.0, 0.0, 1.0];
+    // Spans at 0, 1, 10 and 11 minutes: the aside (1 min) is said once; the subject (0 min)
+    // comes back at 10 minutes; 11 minutes is about something else.
+    let vectors = [aside.clone(), subject.clone(), subject.clone(), other];
+    let minutes = [1.0, 0.0, 10.0, 11.0];
+    let lines: Vec<Line> = (0..8)
+        .map(|i| {
+            let mut l = line(i / 2, "Guest", POINT, None);
+            l.sentence.start = minutes[i / 2] * 60.0 + (i % 2) as f64;
+            l.vector = vectors[i / 2].clone();
+            l
+        })
+        .collect();
+    let spans: Vec<Span> =
+        (0..4).map(|t| Span { first: 2 * t, last: 2 * t + 1, key: 2 * t, score: 0.5 }).collect();
+    let chosen = select(&spans, &lines, 1);
+    assert_eq!(chosen, vec![1], "the recurring subject, not the aside");
+}
