@@ -129,6 +129,14 @@ pub fn ground(
             .collect();
         let vector = vecs[best].clone();
         let mut quote = excerpt::excerpt(lines, n.first, n.last, &vector);
+        // Even under a verified note, a quote that leans on what came before or stops at the
+        // setup reads as a fragment (judged, round 7): the span's best run that reads on its
+        // own, close to the note, is quoted instead where there is one.
+        if note.is_ok() && !excerpt::stands_alone(lines, quote.0, quote.1) {
+            if let Some(run) = excerpt::standing(lines, n.first, n.last, &vector) {
+                quote = run;
+            }
+        }
         if let Err(reason) = &note {
             // Without its note, the headline stands only over a quote that reads on its own:
             // the note's excerpt, else the span's best run that does.

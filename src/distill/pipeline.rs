@@ -89,6 +89,8 @@ pub fn run(
             s.score,
             lines[s.key].sentence.text
         );
+        // Everything the span choice uses, for replaying it offline (scripts/span-choice.py).
+        tracing::trace!("nominated span {}", span_json(&lines, s));
     }
     stats.nominated = noms.len();
     let rewrites = match models.llm {
@@ -165,4 +167,17 @@ fn drop_already_sent(
         }
     }
     kept
+}
+
+/// A nominated span as `scripts/span-choice.py` reads it from the trace: its text, score, start
+/// and mean sentence vector.
+fn span_json(lines: &[Line], s: &spans::Span) -> serde_json::Value {
+    let span = &lines[s.first..=s.last];
+    let text: Vec<&str> = span.iter().map(|l| l.sentence.text.as_str()).collect();
+    let vectors: Vec<&[f32]> = span.iter().map(|l| l.vector.as_slice()).collect();
+    serde_json::json!({
+        "first": s.first, "last": s.last, "score": s.score,
+        "start": span[0].sentence.start, "text": text.join(" "),
+        "vector": super::mean_vector(&vectors),
+    })
 }
