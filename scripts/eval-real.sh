@@ -9,6 +9,7 @@
 # RSS in MiB, distill seconds from the brief's stats), and keeps the model's replies in
 # OUT_DIR/MODEL/replies/EPISODE. REPLIES=OLD_OUT_DIR starts each episode with the replies of an
 # earlier run (to re-judge a change after the model's step; its times are then not cold).
+# EPISODES=eval/heldout/episodes briefs the held-out set instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:?usage: scripts/eval-real.sh OUT_DIR [MODEL…]}"
@@ -25,7 +26,7 @@ for model in "${models[@]}"; do
   dir="$out/$model"
   mkdir -p "$dir"
   printf 'episode\tseconds\tpeak_mib\tdistill_seconds\n' >"$dir/times.tsv"
-  for ep in eval/real/episodes/*.md; do
+  for ep in "${EPISODES:-eval/real/episodes}"/*.md; do
     id=$(basename "$ep" .md)
     home=$(mktemp -d)
     if [ -n "${REPLIES:-}" ] && [ -d "$REPLIES/$model/replies/$id" ]; then

@@ -112,10 +112,12 @@ def main():
     ap.add_argument("systems", nargs="+", help="NAME=DIR")
     ap.add_argument("--seed", type=int, default=15)
     ap.add_argument("--top", type=int, default=5)
+    ap.add_argument("--set", type=Path, default=REAL,
+                    help="the evaluation set (episodes/ and reference/): eval/real, or eval/heldout")
     a = ap.parse_args()
     systems = [s.split("=", 1) for s in a.systems]
     out = Path(a.out)
-    for ref_path in sorted((REAL / "reference").glob("*.json")):
+    for ref_path in sorted((a.set / "reference").glob("*.json")):
         ref = json.loads(ref_path.read_text())
         ep = ref["episode"]
         briefs = {"reference": reference_entries(ref, a.top)}
@@ -135,7 +137,7 @@ def main():
         )
         text = INSTRUCTIONS.format(
             episode=ep,
-            transcript=(REAL / "episodes" / f"{ep}.md").resolve(),
+            transcript=(a.set / "episodes" / f"{ep}.md").resolve(),
             top=a.top,
             points=points,
             judgment=(d / "judgment.json").resolve(),

@@ -3,6 +3,8 @@
 
     scripts/score-judging.py PACKETS_DIR [--markdown]
 
+The reference lists are looked up in eval/real/reference/, then eval/heldout/reference/.
+
 Reads PACKETS_DIR/EPISODE/judgment.json and the letters' meaning from PACKETS_DIR/keys/, and
 prints one row per episode and system, then each system's average: entries that are insight +
 faithful + readable (of the top 5), entries that are fragments, questions or meta-talk, the
@@ -22,7 +24,9 @@ def main():
     for jpath in sorted(packets.glob("*/judgment.json")):
         ep = jpath.parent.name
         key = json.loads((packets / "keys" / f"{ep}.json").read_text())
-        ref = json.loads((ROOT / "eval/real/reference" / f"{ep}.json").read_text())
+        ref_path = next(p for p in (ROOT / f"eval/{s}/reference/{ep}.json" for s in ("real", "heldout"))
+                        if p.exists())
+        ref = json.loads(ref_path.read_text())
         core = {p["id"] for p in ref["points"] if p["importance"] == 3}
         j = json.loads(jpath.read_text())
         for letter, b in j["briefs"].items():
