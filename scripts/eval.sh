@@ -17,7 +17,7 @@
 # reply cache there is emptied before each model so the timings always include generation
 # (REUSE_REPLIES=1 keeps it, for re-scoring quickly). The user's own caches are left alone.
 #
-# Env: MODELS (default qwen2.5-coder-0.5b-instruct), THREADS (default 2, the target laptop's
+# Env: MODELS (default qwen2.5-coder-1.5b-instruct, the default LLM), THREADS (default 2, the target laptop's
 # budget, so timings are comparable), TOP (default 5), THRESHOLD (default 0.55), PODBRIEF (binary,
 # default target/release/podbrief), SUMMARIZE_ARGS (extra flags for summarize), REUSE_REPLIES.
 set -euo pipefail
@@ -25,7 +25,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 out_dir="${1:-${PODBRIEF_EVAL_DIR:-$HOME/.cache/podbrief/eval}}"
-models="${MODELS:-qwen2.5-coder-0.5b-instruct}"
+models="${MODELS:-qwen2.5-coder-1.5b-instruct}"
 threads="${THREADS:-2}"
 top="${TOP:-5}"
 threshold="${THRESHOLD:-0.55}"
