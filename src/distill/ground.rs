@@ -128,31 +128,28 @@ pub fn ground(
             .map(|(_, (s, _))| s.as_str())
             .collect();
         let vector = vecs[best].clone();
-        let mut quote = excerpt::excerpt(lines, n.first, n.last, &vector);
-        // Even under a verified note, a quote that leans on what came before or stops at the
-        // setup reads as a fragment (judged, round 7): the span's best run that reads on its
-        // own, close to the note, is quoted instead where there is one.
-        if note.is_ok() && !excerpt::stands_alone(lines, quote.0, quote.1) {
-            if let Some(run) = excerpt::standing(lines, n.first, n.last, &vector) {
-                quote = run;
+        let excerpt = excerpt::excerpt(lines, n.first, n.last, &vector);
+        // A quote must read on its own (a quote that leans on what came before or stops at the
+        // setup reads as a fragment; judged, round 7): the note's excerpt, else the span's best
+        // run that does. Under a verified note the excerpt stays when there is none; without
+        // its note, the headline stands only over such a quote.
+        let standing = if excerpt::stands_alone(lines, excerpt.0, excerpt.1) {
+            Some(excerpt)
+        } else {
+            excerpt::standing(lines, n.first, n.last, &vector)
+        };
+        let quote = match (&note, standing) {
+            (Ok(_), run) => run.unwrap_or(excerpt),
+            (Err(reason), run) => {
+                let outcome =
+                    if run.is_some() { "the headline stands over a quote" } else { "dropped" };
+                rejected.push(rejection(lines, n, &rewrite.note, format!("{reason}; {outcome}")));
+                match run {
+                    Some(run) => run,
+                    None => continue,
+                }
             }
-        }
-        if let Err(reason) = &note {
-            // Without its note, the headline stands only over a quote that reads on its own:
-            // the note's excerpt, else the span's best run that does.
-            let standing = if excerpt::stands_alone(lines, quote.0, quote.1) {
-                Some(quote)
-            } else {
-                excerpt::standing(lines, n.first, n.last, &vector)
-            };
-            let outcome =
-                if standing.is_some() { "the headline stands over a quote" } else { "dropped" };
-            rejected.push(rejection(lines, n, &rewrite.note, format!("{reason}; {outcome}")));
-            match standing {
-                Some(run) => quote = run,
-                None => continue,
-            }
-        }
+        };
         // A note sentence that copies the quote would show the reader one sentence twice.
         let quoted = excerpt::text(lines, quote);
         let kept: Vec<&str> =

@@ -174,10 +174,8 @@ fn drop_already_sent(
 fn span_json(lines: &[Line], s: &spans::Span) -> serde_json::Value {
     let span = &lines[s.first..=s.last];
     let text: Vec<&str> = span.iter().map(|l| l.sentence.text.as_str()).collect();
-    let vectors: Vec<&[f32]> = span.iter().map(|l| l.vector.as_slice()).collect();
     serde_json::json!({
         "first": s.first, "last": s.last, "score": s.score,
-        "start": span[0].sentence.start, "text": text.join(" "),
-        "vector": super::mean_vector(&vectors),
+        "start": span[0].sentence.start, "text": text.join(" "), "vector": s.vector(lines),
     })
 }

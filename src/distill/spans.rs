@@ -131,11 +131,7 @@ pub fn spans(lines: &[Line]) -> Vec<Span> {
 /// spans within `DWELL_SECONDS`. A point argued over several turns (the core of an episode,
 /// judged by what people spent time on) scores high; an aside the talk leaves at once, low.
 fn dwelling(lines: &[Line], episode: &[(Span, f32)]) -> Vec<f32> {
-    let vector = |s: &Span| {
-        let v: Vec<&[f32]> = lines[s.first..=s.last].iter().map(|l| l.vector.as_slice()).collect();
-        mean_vector(&v)
-    };
-    let vectors: Vec<Vec<f32>> = episode.iter().map(|(s, _)| vector(s)).collect();
+    let vectors: Vec<Vec<f32>> = episode.iter().map(|(s, _)| s.vector(lines)).collect();
     let at: Vec<f64> = episode.iter().map(|(s, _)| lines[s.first].sentence.start).collect();
     (0..episode.len())
         .map(|i| {
@@ -248,6 +244,13 @@ fn score(
 }
 
 impl Span {
+    /// The span's meaning: the mean of its sentences' vectors, normalised.
+    pub fn vector(&self, lines: &[Line]) -> Vec<f32> {
+        let v: Vec<&[f32]> =
+            lines[self.first..=self.last].iter().map(|l| l.vector.as_slice()).collect();
+        mean_vector(&v)
+    }
+
     /// The span as the LLM and the grounding rules take it.
     pub fn nomination(&self) -> super::candidates::Nomination {
         super::candidates::Nomination { line: self.key, first: self.first, last: self.last }
@@ -273,11 +276,7 @@ pub fn is_question(text: &str) -> bool {
 /// each next one by its score less how close it is (in meaning and in time) to those already
 /// chosen, so a brief does not give five angles on one topic. Returned in transcript order.
 pub fn select(spans: &[Span], lines: &[Line], budget: usize) -> Vec<usize> {
-    let vec_of = |s: &Span| {
-        let v: Vec<&[f32]> = lines[s.first..=s.last].iter().map(|l| l.vector.as_slice()).collect();
-        mean_vector(&v)
-    };
-    let vectors: Vec<Vec<f32>> = spans.iter().map(vec_of).collect();
+    let vectors: Vec<Vec<f32>> = spans.iter().map(|s| s.vector(lines)).collect();
     let (t0, t1) = match (lines.first(), lines.last()) {
         (Some(a), Some(b)) => (a.sentence.start, b.sentence.end.max(a.sentence.start + 1.0)),
         _ => (0.0, 1.0),
