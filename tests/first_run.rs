@@ -5,15 +5,22 @@ mod common;
 
 use common::*;
 
+/// A model store in `env`'s home holding only `names` (links to the real models).
+fn store_holding(env: &Env, names: &[&str]) -> std::path::PathBuf {
+    let store = env.home.path().join("store");
+    std::fs::create_dir_all(&store).unwrap();
+    for name in names {
+        std::os::unix::fs::symlink(require_model(name), store.join(name)).unwrap();
+    }
+    store
+}
+
 /// A store holding only the embedding model: transcripts need nothing else (no Whisper, and no
 /// chat model with `--llm-passages 0`), while audio says which model is missing and how to get it.
 #[test]
 fn transcripts_alone_need_no_speech_model() {
     let env = Env::new();
-    let store = env.home.path().join("store");
-    std::fs::create_dir_all(&store).unwrap();
-    let embed = require_model("all-minilm-l6-v2");
-    std::os::unix::fs::symlink(&embed, store.join("all-minilm-l6-v2")).unwrap();
+    let store = store_holding(&env, &["all-minilm-l6-v2"]);
     let summarize = |name: &str| {
         let input = fixture(name);
         env.cmd()
@@ -81,11 +88,7 @@ fn fetch_mends_converted_files_without_downloading() {
 #[test]
 fn chapters_need_only_the_fast_chat_model() {
     let env = Env::new();
-    let store = env.home.path().join("store");
-    std::fs::create_dir_all(&store).unwrap();
-    for name in ["all-minilm-l6-v2", "qwen2.5-coder-0.5b-instruct"] {
-        std::os::unix::fs::symlink(require_model(name), store.join(name)).unwrap();
-    }
+    let store = store_holding(&env, &["all-minilm-l6-v2", "qwen2.5-coder-0.5b-instruct"]);
     let input = fixture("summarize/show-a.txt");
     let run = |args: &[&str]| env.cmd().env("PODBRIEF_MODELS", &store).args(args).output().unwrap();
     let out = run(&["chapters", input.to_str().unwrap(), "--no-cache"]);

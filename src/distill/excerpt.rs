@@ -110,13 +110,26 @@ pub fn text(lines: &[Line], (first, last): (usize, usize)) -> String {
         .map(|j| {
             let t = &lines[j].sentence.text;
             if j > first && unfinished(&lines[j - 1]) {
-                t.trim().to_string()
+                continuation(t.trim())
             } else {
                 super::wording::tidy(t)
             }
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A piece that goes on with the sentence before it ("…who is this representative of, and if
+/// you come in…"): the sentence splitter capitalised it as if it began a sentence, so a
+/// function word at its start goes back to lower case (a name or "I" stays as it is).
+fn continuation(text: &str) -> String {
+    let first = text.split_whitespace().next().unwrap_or("");
+    let lower = first.to_lowercase();
+    if first != lower && lower != "i" && !lower.starts_with("i'") && super::is_stop_word(&lower) {
+        format!("{lower}{}", &text[first.len()..])
+    } else {
+        text.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -178,5 +191,10 @@ mod tests {
         let run = excerpt(&lines, 0, 0, &[0.0, 1.0]);
         assert_eq!(run, (0, 1));
         assert!(text(&lines, run).ends_with("data it has to hold in memory for every calendar."));
+        // The splitter capitalises a piece it cut off; joined back, it reads in lower case.
+        lines[1].sentence.text = "And it has to hold all of it in memory.".into();
+        assert!(text(&lines, run).ends_with("data it has and it has to hold all of it in memory."));
+        lines[1].sentence.text = "Google has to hold it in memory.".into();
+        assert!(text(&lines, run).ends_with("data it has Google has to hold it in memory."));
     }
 }

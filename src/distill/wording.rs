@@ -83,7 +83,7 @@ pub(super) fn self_contained(text: &str) -> bool {
     let words: Vec<String> = super::verify::words(&t);
     let leans = [
         "it", "that", "this", "they", "those", "these", "he", "she", "which", "there", "because",
-        "that's", "it's", "they're", "there's", "this's",
+        "that's", "it's", "they're", "there's", "this's", "or",
     ];
     let trails = ["and", "but", "or", "so", "because", "the", "a", "to", "of", "with"];
     words.len() >= 8
@@ -92,6 +92,15 @@ pub(super) fn self_contained(text: &str) -> bool {
         && !words.first().is_some_and(|w| leans.contains(&w.as_str()))
         && !words.last().is_some_and(|w| trails.contains(&w.as_str()))
         && !t.contains('—')
+        && !closes_a_quotation(&t)
+}
+
+/// `It's spam", it would see…`: the sentence starts inside a quotation that opened in the
+/// sentence before (its first straight quote closes one), so it reads as cut off.
+fn closes_a_quotation(text: &str) -> bool {
+    let first = text.find('"');
+    text.matches('"').count() % 2 == 1
+        && first.is_some_and(|i| text[..i].ends_with(|c: char| !c.is_whitespace()))
 }
 
 /// Whether `text` shares a run of `ECHO_WORDS` words with the prompts: small models copy
@@ -303,6 +312,9 @@ mod tests {
         assert!(!self_contained("Because when you're a developer and you're looking to build it."));
         assert!(!self_contained("What do you think about microservices for small teams, then?"));
         assert!(!self_contained("We split the service into three parts and"));
+        assert!(!self_contained("Or you sell them the phone and charge them for the battery."));
+        assert!(!self_contained("Spam\", it would see all the signals and move it off at once."));
+        assert!(self_contained("Gmail saw \"It's spam\" from a thousand people and moved it off."));
     }
 
     #[test]
