@@ -19,7 +19,9 @@
 #
 # Env: MODELS (default qwen2.5-coder-1.5b-instruct, the default LLM), THREADS (default 2, the target laptop's
 # budget, so timings are comparable), TOP (default 5), THRESHOLD (default 0.55), PODBRIEF (binary,
-# default target/release/podbrief), SUMMARIZE_ARGS (extra flags for summarize), REUSE_REPLIES.
+# default target/release/podbrief), SUMMARIZE_ARGS (extra flags for summarize), REUSE_REPLIES,
+# SET (a set's folder with episodes/ep1-3.txt and key.json; default eval, the tuning set; the
+# second set, eval/scripted2, is for scoring only: `SET=eval/scripted2 scripts/eval.sh OUT_DIR`).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,6 +33,7 @@ top="${TOP:-5}"
 threshold="${THRESHOLD:-0.55}"
 podbrief="${PODBRIEF:-$repo/target/release/podbrief}"
 episodes=(ep1 ep2 ep3)
+set_dir="$(cd "${SET:-$repo/eval}" && pwd)"
 
 [ -x "$podbrief" ] || { echo "eval: no $podbrief (cargo build --release first)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "eval: needs GNU time at /usr/bin/time (for peak memory)" >&2; exit 1; }
@@ -45,7 +48,7 @@ export PODBRIEF_MODELS="${PODBRIEF_MODELS:-${PODBRIEF_HOME:-$HOME/.cache/podbrie
 export PODBRIEF_HOME="$out_dir/home"
 
 # make-eval-audio.sh is idempotent, and regenerates an episode whose script changed.
-"$here/make-eval-audio.sh" "$out_dir" >/dev/null
+"$here/make-eval-audio.sh" "$out_dir" "$set_dir"/episodes/ep?.txt >/dev/null
 
 audio=()
 for ep in "${episodes[@]}"; do audio+=("$out_dir/$ep.mp3"); done
@@ -74,7 +77,7 @@ for model in $models; do
     fi
     read -r wall rss_kb < <(tail -n 1 "$timing")
     score="$out_dir/score-$model.json"
-    if ! python3 "$here/score-eval.py" "$brief" --key "$repo/eval/key.json" --transcripts "$tdir" \
+    if ! python3 "$here/score-eval.py" "$brief" --key "$set_dir/key.json" --transcripts "$tdir" \
         --podbrief "$podbrief" --threshold "$threshold" --json >"$score" 2>"$out_dir/score-$model.txt"; then
         echo "eval: scoring failed for $model:" >&2
         tail -n 3 "$out_dir/score-$model.txt" >&2
