@@ -14,6 +14,7 @@ use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{DType, Device, Storage, Tensor};
 use rayon::prelude::*;
 
+use super::q4k;
 use super::q5::{self, Q5};
 
 /// Floats of dequantized weights per slice: small enough to stay in the last-level cache's
@@ -27,6 +28,9 @@ thread_local! {
 /// `x · wᵀ`, or `None` when `w`'s block type or `x`'s storage is not handled here.
 pub fn matmul(w: &QTensor, x: &Tensor) -> candle_core::Result<Option<Tensor>> {
     match w.dtype() {
+        GgmlDType::Q4K if q4k::available() && w.shape().dims2()?.0 % q4k::ROWS == 0 => {
+            integer(w, x)
+        }
         GgmlDType::Q4K => run::<BlockQ4K>(w, x),
         GgmlDType::Q5K => run::<BlockQ5K>(w, x),
         GgmlDType::Q6K => run::<BlockQ6K>(w, x),
@@ -36,21 +40,48 @@ pub fn matmul(w: &QTensor, x: &Tensor) -> candle_core::Result<Option<Tensor>> {
     }
 }
 
-fn run<T: GgmlType>(w: &QTensor, x: &Tensor) -> candle_core::Result<Option<Tensor>> {
+/// Q4_K through the 8-bit kernel (`q4k`).
+fn integer(w: &QTensor, x: &Tensor) -> candle_core::Result<Option<Tensor>> {
+    let (n, k) = w.shape().dims2()?;
+    let Some(blocks) = super::stored_blocks::<BlockQ4K>(w)? else { return Ok(None) };
+    let Some((out, dims)) = with_rows(x, k, |xs, _| q4k::matmul(q4k::blocks(blocks), n, k, xs))?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Tensor::from_vec(out, super::out_dims(&dims, n), &Device::Cpu)?))
+}
+
+/// Calls `f` with `x`'s f32 values as rows of `k` and their count, and returns its result with
+/// `x`'s dims; `None` when `x` is not a contiguous f32 CPU tensor.
+fn with_rows<R>(
+    x: &Tensor,
+    k: usize,
+    f: impl FnOnce(&[f32], usize) -> R,
+) -> candle_core::Result<Option<(R, Vec<usize>)>> {
     if !x.device().is_cpu() || x.dtype() != DType::F32 || !x.is_contiguous() {
         return Ok(None);
     }
-    let (n, k) = w.shape().dims2()?;
     let dims = x.dims().to_vec();
     let rows: usize = dims[..dims.len() - 1].iter().product();
-    let Some(blocks) = super::stored_blocks::<T>(w)? else { return Ok(None) };
-    let per_row = k / T::BLCK_SIZE;
-
     let (storage, layout) = x.storage_and_layout();
     let Storage::Cpu(cpu) = &*storage else { return Ok(None) };
     let start = layout.start_offset();
     let xs = &cpu.as_slice::<f32>()?[start..start + rows * k];
+    Ok(Some((f(xs, rows), dims)))
+}
 
+fn run<T: GgmlType>(w: &QTensor, x: &Tensor) -> candle_core::Result<Option<Tensor>> {
+    let (n, k) = w.shape().dims2()?;
+    let Some(blocks) = super::stored_blocks::<T>(w)? else { return Ok(None) };
+    let Some((out, dims)) = with_rows(x, k, |xs, rows| product(blocks, n, k, xs, rows))? else {
+        return Ok(None);
+    };
+    Ok(Some(Tensor::from_vec(out, super::out_dims(&dims, n), &Device::Cpu)?))
+}
+
+/// `x · wᵀ` through the f32 GEMM, the weights dequantized a slice of rows at a time.
+fn product<T: GgmlType>(blocks: &[T], n: usize, k: usize, xs: &[f32], rows: usize) -> Vec<f32> {
+    let per_row = k / T::BLCK_SIZE;
     // Rows of `w` per slice, about SLICE_FLOATS weights. Slicing the rows (the output's
     // columns) leaves every output's sum over `k` to one GEMM call, as without slices; slices
     // start at multiples of 96 columns, where the GEMM's own column panels start (elsewhere the
@@ -101,7 +132,7 @@ fn run<T: GgmlType>(w: &QTensor, x: &Tensor) -> candle_core::Result<Option<Tenso
             }
         }
     });
-    Ok(Some(Tensor::from_vec(out, super::out_dims(&dims, n), &Device::Cpu)?))
+    out
 }
 
 #[cfg(test)]
@@ -116,7 +147,12 @@ mod tests {
         let (w, x) = super::super::reference::inputs(n, k, 20);
         for dtype in [GgmlDType::Q4K, GgmlDType::Q6K, GgmlDType::Q8_0, GgmlDType::Q5_0] {
             let q = QTensor::quantize(&w, dtype).expect("quantize");
-            let Some(ours) = matmul(&q, &x).expect("product") else {
+            // Q4_K goes through `q4k` where the CPU allows; its f32 path is tested here.
+            let ours = match dtype {
+                GgmlDType::Q4K => run::<BlockQ4K>(&q, &x),
+                _ => matmul(&q, &x),
+            };
+            let Some(ours) = ours.expect("product") else {
                 assert!(dtype == GgmlDType::Q5_0 && !q5::fast(), "{dtype:?}");
                 continue;
             };
