@@ -43,8 +43,8 @@ pub struct Config {
 /// GEMM: quantized kernels re-read the weights for every row, the GEMM reuses them from cache.
 const GEMM_MIN_ROWS: usize = 16;
 
-/// A weight matrix kept quantized; prompt chunks multiply by it in 8-bit integers (Q4_K, where
-/// the CPU has VNNI: `q4k`) or by a transient f32 copy of it (`prefill`).
+/// A weight matrix kept quantized; prompt chunks multiply by it in 8-bit integers (K-quants,
+/// where the CPU has VNNI: `int8`) or by a transient f32 copy of it (`prefill`).
 struct Mat {
     q: QMatMul,
     raw: Arc<QTensor>,
@@ -325,9 +325,9 @@ mod reference {
 }
 
 mod compact;
+mod int8;
 mod load;
 mod prefill;
-mod q4k;
 mod q5;
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{DType, Device, Storage, Tensor};
 use rayon::prelude::*;
 
-use super::q4k;
+use super::int8;
 use super::q5::{self, Q5};
 
 /// Floats of dequantized weights per slice: small enough to stay in the last-level cache's
@@ -28,9 +28,8 @@ thread_local! {
 /// `x · wᵀ`, or `None` when `w`'s block type or `x`'s storage is not handled here.
 pub fn matmul(w: &QTensor, x: &Tensor) -> candle_core::Result<Option<Tensor>> {
     match w.dtype() {
-        GgmlDType::Q4K if q4k::available() && w.shape().dims2()?.0 % q4k::ROWS == 0 => {
-            integer(w, x)
-        }
+        GgmlDType::Q4K if int8::available() && rows_fit(w)? => integer::<BlockQ4K, int8::Q4K>(w, x),
+        GgmlDType::Q6K if int8::available() && rows_fit(w)? => integer::<BlockQ6K, int8::Q6K>(w, x),
         GgmlDType::Q4K => run::<BlockQ4K>(w, x),
         GgmlDType::Q5K => run::<BlockQ5K>(w, x),
         GgmlDType::Q6K => run::<BlockQ6K>(w, x),
@@ -40,11 +39,20 @@ pub fn matmul(w: &QTensor, x: &Tensor) -> candle_core::Result<Option<Tensor>> {
     }
 }
 
-/// Q4_K through the 8-bit kernel (`q4k`).
-fn integer(w: &QTensor, x: &Tensor) -> candle_core::Result<Option<Tensor>> {
+/// Whether `w`'s rows split into the integer kernel's groups.
+fn rows_fit(w: &QTensor) -> candle_core::Result<bool> {
+    Ok(w.shape().dims2()?.0 % int8::ROWS == 0)
+}
+
+/// K-quants through the 8-bit kernel (`int8`): `C` is candle's block type, `B` its mirror.
+fn integer<C: GgmlType, B: int8::Block>(
+    w: &QTensor,
+    x: &Tensor,
+) -> candle_core::Result<Option<Tensor>> {
     let (n, k) = w.shape().dims2()?;
-    let Some(blocks) = super::stored_blocks::<BlockQ4K>(w)? else { return Ok(None) };
-    let Some((out, dims)) = with_rows(x, k, |xs, _| q4k::matmul(q4k::blocks(blocks), n, k, xs))?
+    let Some(blocks) = super::stored_blocks::<C>(w)? else { return Ok(None) };
+    let Some((out, dims)) =
+        with_rows(x, k, |xs, _| int8::matmul(int8::view::<C, B>(blocks), n, k, xs))?
     else {
         return Ok(None);
     };
@@ -147,9 +155,10 @@ mod tests {
         let (w, x) = super::super::reference::inputs(n, k, 20);
         for dtype in [GgmlDType::Q4K, GgmlDType::Q6K, GgmlDType::Q8_0, GgmlDType::Q5_0] {
             let q = QTensor::quantize(&w, dtype).expect("quantize");
-            // Q4_K goes through `q4k` where the CPU allows; its f32 path is tested here.
+            // K-quants go through `int8` where the CPU allows; their f32 path is tested here.
             let ours = match dtype {
                 GgmlDType::Q4K => run::<BlockQ4K>(&q, &x),
+                GgmlDType::Q6K => run::<BlockQ6K>(&q, &x),
                 _ => matmul(&q, &x),
             };
             let Some(ours) = ours.expect("product") else {
