@@ -27,64 +27,52 @@ thread_local! {
 
 /// `x · wᵀ`, or `None` when `w`'s block type or `x`'s storage is not handled here.
 pub fn matmul(w: &QTensor, x: &Tensor) -> candle_core::Result<Option<Tensor>> {
+    let fits = int8::available() && w.shape().dims2()?.0 % int8::ROWS == 0;
     match w.dtype() {
-        GgmlDType::Q4K if int8::available() && rows_fit(w)? => integer::<BlockQ4K, int8::Q4K>(w, x),
-        GgmlDType::Q6K if int8::available() && rows_fit(w)? => integer::<BlockQ6K, int8::Q6K>(w, x),
-        GgmlDType::Q4K => run::<BlockQ4K>(w, x),
-        GgmlDType::Q5K => run::<BlockQ5K>(w, x),
-        GgmlDType::Q6K => run::<BlockQ6K>(w, x),
-        GgmlDType::Q8_0 => run::<BlockQ8_0>(w, x),
-        GgmlDType::Q5_0 if q5::fast() => run::<Q5>(w, x),
+        GgmlDType::Q4K if fits => through(w, x, integer::<BlockQ4K, int8::Q4K>),
+        GgmlDType::Q6K if fits => through(w, x, integer::<BlockQ6K, int8::Q6K>),
+        GgmlDType::Q4K => through(w, x, product::<BlockQ4K>),
+        GgmlDType::Q5K => through(w, x, product::<BlockQ5K>),
+        GgmlDType::Q6K => through(w, x, product::<BlockQ6K>),
+        GgmlDType::Q8_0 => through(w, x, product::<BlockQ8_0>),
+        GgmlDType::Q5_0 if q5::fast() => through(w, x, product::<Q5>),
         _ => Ok(None),
     }
 }
 
-/// Whether `w`'s rows split into the integer kernel's groups.
-fn rows_fit(w: &QTensor) -> candle_core::Result<bool> {
-    Ok(w.shape().dims2()?.0 % int8::ROWS == 0)
-}
+/// A product `(blocks of w, n, k, x's values, x's rows) → x · wᵀ`, rows × n.
+type Product<T> = fn(&[T], usize, usize, &[f32], usize) -> Vec<f32>;
 
-/// K-quants through the 8-bit kernel (`int8`): `C` is candle's block type, `B` its mirror.
-fn integer<C: GgmlType, B: int8::Block>(
+/// `f(blocks, n, k, x's values, x's rows)` as a tensor of `x`'s dims with `n` columns; `None`
+/// when `x` is not a contiguous f32 CPU tensor or `w`'s storage is not `T` blocks as stored.
+fn through<T: GgmlType>(
     w: &QTensor,
     x: &Tensor,
+    f: Product<T>,
 ) -> candle_core::Result<Option<Tensor>> {
-    let (n, k) = w.shape().dims2()?;
-    let Some(blocks) = super::stored_blocks::<C>(w)? else { return Ok(None) };
-    let Some((out, dims)) =
-        with_rows(x, k, |xs, _| int8::matmul(int8::view::<C, B>(blocks), n, k, xs))?
-    else {
-        return Ok(None);
-    };
-    Ok(Some(Tensor::from_vec(out, super::out_dims(&dims, n), &Device::Cpu)?))
-}
-
-/// Calls `f` with `x`'s f32 values as rows of `k` and their count, and returns its result with
-/// `x`'s dims; `None` when `x` is not a contiguous f32 CPU tensor.
-fn with_rows<R>(
-    x: &Tensor,
-    k: usize,
-    f: impl FnOnce(&[f32], usize) -> R,
-) -> candle_core::Result<Option<(R, Vec<usize>)>> {
     if !x.device().is_cpu() || x.dtype() != DType::F32 || !x.is_contiguous() {
         return Ok(None);
     }
+    let (n, k) = w.shape().dims2()?;
+    let Some(blocks) = super::stored_blocks::<T>(w)? else { return Ok(None) };
     let dims = x.dims().to_vec();
     let rows: usize = dims[..dims.len() - 1].iter().product();
     let (storage, layout) = x.storage_and_layout();
     let Storage::Cpu(cpu) = &*storage else { return Ok(None) };
     let start = layout.start_offset();
-    let xs = &cpu.as_slice::<f32>()?[start..start + rows * k];
-    Ok(Some((f(xs, rows), dims)))
+    let out = f(blocks, n, k, &cpu.as_slice::<f32>()?[start..start + rows * k], rows);
+    Ok(Some(Tensor::from_vec(out, super::out_dims(&dims, n), &Device::Cpu)?))
 }
 
-fn run<T: GgmlType>(w: &QTensor, x: &Tensor) -> candle_core::Result<Option<Tensor>> {
-    let (n, k) = w.shape().dims2()?;
-    let Some(blocks) = super::stored_blocks::<T>(w)? else { return Ok(None) };
-    let Some((out, dims)) = with_rows(x, k, |xs, rows| product(blocks, n, k, xs, rows))? else {
-        return Ok(None);
-    };
-    Ok(Some(Tensor::from_vec(out, super::out_dims(&dims, n), &Device::Cpu)?))
+/// K-quants through the 8-bit kernel (`int8`): `C` is candle's block type, `B` its mirror.
+fn integer<C: GgmlType, B: int8::Block>(
+    blocks: &[C],
+    n: usize,
+    k: usize,
+    xs: &[f32],
+    _rows: usize,
+) -> Vec<f32> {
+    int8::matmul(int8::view::<C, B>(blocks), n, k, xs)
 }
 
 /// `x · wᵀ` through the f32 GEMM, the weights dequantized a slice of rows at a time.
@@ -157,8 +145,8 @@ mod tests {
             let q = QTensor::quantize(&w, dtype).expect("quantize");
             // K-quants go through `int8` where the CPU allows; their f32 path is tested here.
             let ours = match dtype {
-                GgmlDType::Q4K => run::<BlockQ4K>(&q, &x),
-                GgmlDType::Q6K => run::<BlockQ6K>(&q, &x),
+                GgmlDType::Q4K => through(&q, &x, product::<BlockQ4K>),
+                GgmlDType::Q6K => through(&q, &x, product::<BlockQ6K>),
                 _ => matmul(&q, &x),
             };
             let Some(ours) = ours.expect("product") else {
