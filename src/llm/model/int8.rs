@@ -228,6 +228,24 @@ pub fn matmul<B: Block>(w: &[B], n: usize, k: usize, x: &[f32]) -> Vec<f32> {
     out
 }
 
+/// Off x86 there is no kernel, and [`available`] is false, so `matmul` is never called.
+#[cfg(not(target_arch = "x86_64"))]
+mod x86 {
+    use super::{Group, Tokens};
+
+    pub unsafe fn group<const G: usize>(
+        _: &Group,
+        _: &Tokens,
+        _: usize,
+        _: usize,
+        _: usize,
+        _: *mut f32,
+        _: usize,
+    ) {
+        unreachable!("the integer kernel is x86-only; check int8::available first")
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::*;
