@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""How sure the chat model was of each note it wrote, and whether that tells the notes judges
+rated good or faithful from the rest (README, Briefs, round 17).
+
+    # 1. Each episode's prompts and cached replies, from a run with trace logs:
+    #    PODBRIEF_HOME=H RUST_LOG=podbrief=trace podbrief summarize EP.md -f json -o T/EP.json 2> T/EP.log
+    #    cp -r H/llm-replies T/replies-EP
+    # 2. Score every note with llama.cpp (llama-cpp-python, as in scripts/bench-llm.sh):
+    scripts/note_certainty.py score GGUF T OUT.json [--format headline-note-1]
+    # 3. AUCs against blind judgments (a judged round's folder and the system's name in its keys):
+    scripts/note_certainty.py auc OUT.json eval/real/judged/2026-12-07-r16=base [...]
+
+A note's certainty is the mean log-probability of its tokens after "Note:", the reply teacher-
+forced after the same chat prompt podbrief sent (system prompt, user prompt from the trace).
+"""
+import glob
+import hashlib
+import json
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODEL = "qwen2.5-coder-1.5b-instruct"
+
+
+def score(gguf, trace, out, fmt):
+    import llama_cpp
+    import numpy as np
+
+    system = open(os.path.join(ROOT, "prompts/rewrite.md")).read()
+    llm = llama_cpp.Llama(model_path=gguf, n_ctx=2048, n_threads=2, logits_all=True, verbose=False)
+    rows = []
+    for log in sorted(glob.glob(f"{trace}/*.log")):
+        ep = os.path.basename(log)[:-4]
+        for line in open(log):
+            m = re.search(r"prompt for passage (\d+): (.*)$", line.rstrip("\n"))
+            if not m:
+                continue
+            user = m.group(2).replace("\\n", "\n")
+            key = hashlib.sha256(f"{MODEL}\0{system}\0{fmt}\0{user}".encode()).hexdigest()
+            path = f"{trace}/replies-{ep}/{key[:2]}/{key}.json"
+            if not os.path.exists(path):
+                continue
+            r = json.load(open(path))
+            prompt = (f"<|im_start|>system\n{system.strip()}<|im_end|>\n<|im_start|>user\n{user}"
+                      "<|im_end|>\n<|im_start|>assistant\n")
+            head = f"{prompt}Headline: {r['headline']}\nNote:"
+            toks = lambda t: llm.tokenize(t.encode(), add_bos=False, special=True)
+            full, upto = toks(f"{head} {r['note']}"), len(toks(head))
+            llm.reset()
+            llm.eval(full)
+            logits = np.array(llm.scores[: len(full)])
+            lp = logits - logits.max(1, keepdims=True)
+            lp -= np.log(np.exp(lp).sum(1, keepdims=True))
+            note = [lp[i - 1, full[i]] for i in range(upto, len(full))]
+            rows.append({"episode": ep, "note": r["note"], "certainty": float(np.mean(note))})
+    json.dump(rows, open(out, "w"), indent=1)
+
+
+def norm(text):
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def auc(xs, ys):
+    pos = [x for x, y in zip(xs, ys) if y]
+    neg = [x for x, y in zip(xs, ys) if not y]
+    return sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / max(len(pos) * len(neg), 1)
+
+
+def judged(scores, rounds):
+    by_note = {(r["episode"], norm(r["note"])): r["certainty"] for r in json.load(open(scores))}
+    pairs = []
+    for spec in rounds:
+        folder, system = spec.split("=")
+        for jpath in glob.glob(f"{folder}/judge-*/*/judgment.json"):
+            ep_dir = os.path.dirname(jpath)
+            ep = os.path.basename(ep_dir)
+            keys = json.load(open(f"{os.path.dirname(ep_dir)}/keys/{ep}.json"))
+            judgment = json.load(open(jpath))
+            packet = open(f"{ep_dir}/packet.md").read()
+            for letter, name in keys.items():
+                if name != system:
+                    continue
+                brief = re.search(rf"## Brief {letter}\n(.*?)(?=\n## Brief |\Z)", packet, re.S)
+                entries = re.split(r"\n### \d+\. ", brief.group(1))[1:6]
+                for text, rating in zip(entries, judgment["briefs"][letter]["entries"]):
+                    body = [l for l in text.split("\n")[1:]
+                            if l.strip() and not l.startswith((">", "---"))]
+                    c = by_note.get((ep, norm(" ".join(body)))) if body else None
+                    if c is not None:
+                        pairs.append((c, rating))
+    good = [r["insight"] and r["faithful"] and r["readable"] for _, r in pairs]
+    xs = [c for c, _ in pairs]
+    print(f"{len(pairs)} judged entries with a scored note ({len(set(xs))} notes)")
+    print(f"AUC, good entry: {auc(xs, good):.2f}; faithful: "
+          f"{auc(xs, [r['faithful'] for _, r in pairs]):.2f}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["score"]:
+        fmt = sys.argv[sys.argv.index("--format") + 1] if "--format" in sys.argv else "headline-note-2"
+        score(sys.argv[2], sys.argv[3], sys.argv[4], fmt)
+    elif sys.argv[1:2] == ["auc"]:
+        judged(sys.argv[2], sys.argv[3:])
+    else:
+        sys.exit(__doc__)
