@@ -6,7 +6,7 @@ rated good or faithful from the rest (README, Briefs, round 17).
     #    PODBRIEF_HOME=H RUST_LOG=podbrief=trace podbrief summarize EP.md -f json -o T/EP.json 2> T/EP.log
     #    cp -r H/llm-replies T/replies-EP
     # 2. Score every note with llama.cpp (llama-cpp-python, as in scripts/bench-llm.sh):
-    scripts/note_certainty.py score GGUF T OUT.json [--format headline-note-1]
+    scripts/note_certainty.py score GGUF T OUT.json [--format FORMAT, default headline-note-1]
     # 3. AUCs against blind judgments (a judged round's folder and the system's name in its keys):
     scripts/note_certainty.py auc OUT.json eval/real/judged/2026-12-07-r16=base [...]
 
@@ -99,7 +99,7 @@ def judged(scores, rounds):
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["score"]:
-        fmt = sys.argv[sys.argv.index("--format") + 1] if "--format" in sys.argv else "headline-note-2"
+        fmt = sys.argv[sys.argv.index("--format") + 1] if "--format" in sys.argv else "headline-note-1"
         score(sys.argv[2], sys.argv[3], sys.argv[4], fmt)
     elif sys.argv[1:2] == ["auc"]:
         judged(sys.argv[2], sys.argv[3:])

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::llm::{ChatMessage, Completion, GenOptions, Llm, Sampling};
+use crate::llm::{ChatMessage, GenOptions, Llm, Sampling};
 use crate::store;
 
 use super::spans::{self, Span};
@@ -31,15 +31,10 @@ pub const USER_PROMPT: &str = include_str!("../../prompts/rewrite-user.md");
 pub struct Rewrite {
     pub headline: String,
     pub note: String,
-    /// How sure the model was of its note: the mean log-probability of the note's tokens as it
-    /// wrote them (`None` where unknown). Judged on the real episodes, no note the model wrote
-    /// below −0.54 was a good entry, against 6 of 12 above −0.47 (see `ground`).
-    #[serde(default)]
-    pub certainty: Option<f32>,
 }
 
 /// Version of the reply format, part of the cache key.
-const REPLY_FORMAT: &str = "headline-note-2";
+const REPLY_FORMAT: &str = "headline-note-1";
 
 impl Rewrite {
     /// The two lines of a reply; `None` when either is missing or empty.
@@ -53,23 +48,7 @@ impl Rewrite {
                 (!value.is_empty()).then(|| value.to_string())
             })
         };
-        Some(Rewrite { headline: field("headline")?, note: field("note")?, certainty: None })
-    }
-
-    /// The mean log-probability of the tokens that wrote the note, from the reply they made.
-    fn with_certainty(mut self, reply: &Completion) -> Rewrite {
-        let Some(start) = reply.text.find(&self.note) else { return self };
-        let end = start + self.note.len();
-        let lps: Vec<f32> = reply
-            .token_logprobs
-            .iter()
-            .filter(|(at, _)| *at > start && *at <= end)
-            .map(|(_, lp)| *lp)
-            .collect();
-        if !lps.is_empty() {
-            self.certainty = Some(lps.iter().sum::<f32>() / lps.len() as f32);
-        }
-        self
+        Some(Rewrite { headline: field("headline")?, note: field("note")? })
     }
 }
 
@@ -215,7 +194,7 @@ pub fn rewrite(
             None => {
                 let msgs = [ChatMessage::system(SYSTEM_PROMPT.trim()), ChatMessage::user(user)];
                 let reply = llm.chat(&msgs, &opts, &mut |_| {})?;
-                match Rewrite::parse(&reply.text).map(|r| r.with_certainty(&reply)) {
+                match Rewrite::parse(&reply.text) {
                     Some(r) => {
                         if let Some(path) = &key {
                             write_cached(path, &r);

@@ -64,10 +64,6 @@ pub struct Completion {
     pub text: String,
     pub stop: StopReason,
     pub stats: Stats,
-    /// For each sampled token: the length of `text` once it was added, and its log-probability
-    /// under the distribution it was drawn from. How sure the model was of a stretch of its
-    /// reply is then the mean over the tokens that end in it.
-    pub token_logprobs: Vec<(usize, f32)>,
 }
 
 pub struct Llm {
@@ -232,7 +228,6 @@ impl Llm {
         let mut state = schema.map(|s| s.start());
         let mut stream = tokenizer.stream_decoder();
         let mut text = String::new();
-        let mut token_logprobs = Vec::new();
         let mut emit = |piece: Option<String>, text: &mut String| {
             if let Some(piece) = piece {
                 on_text(&piece);
@@ -272,7 +267,6 @@ impl Llm {
             let Some(next) = sampler.pick(&mut l, cached, &mut allowed) else {
                 return Err(LlmError::Internal("no token is allowed next".into()));
             };
-            let logprob = log_softmax_at(&l, next);
             stats.generated_tokens += 1;
             if schema.is_none() && tokenizer.is_eog(next) {
                 break StopReason::EndOfTurn;
@@ -281,7 +275,6 @@ impl Llm {
                 st.advance(s, bytes_of(next));
             }
             emit(stream.push(next)?, &mut text);
-            token_logprobs.push((text.len(), logprob));
             if stats.generated_tokens >= opts.max_tokens {
                 break StopReason::MaxTokens;
             }
@@ -289,7 +282,7 @@ impl Llm {
         };
         emit(stream.finish(), &mut text);
         stats.generation_secs = t1.elapsed().as_secs_f64();
-        Ok(Completion { text, stop, stats, token_logprobs })
+        Ok(Completion { text, stop, stats })
     }
 
     /// Feeds `prompt`, reusing the cached prefix it shares with the last call; the logits of
@@ -344,23 +337,5 @@ fn feed(
             cached.clear();
             Err(e)
         }
-    }
-}
-
-/// `log softmax(logits)[id]`.
-fn log_softmax_at(logits: &[f32], id: u32) -> f32 {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f32 = logits.iter().map(|&l| (l - max).exp()).sum();
-    logits.get(id as usize).map_or(f32::NEG_INFINITY, |&l| l - max - sum.ln())
-}
-
-#[cfg(test)]
-mod logprob_tests {
-    #[test]
-    fn log_softmax_at_sums_to_one() {
-        let logits = [1.0f32, 2.0, 3.0, -4.0];
-        let total: f32 = (0..4).map(|i| super::log_softmax_at(&logits, i).exp()).sum();
-        assert!((total - 1.0).abs() < 1e-6, "{total}");
-        assert!(super::log_softmax_at(&logits, 2) > super::log_softmax_at(&logits, 1));
     }
 }
