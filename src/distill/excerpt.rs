@@ -1,5 +1,5 @@
-//! The supporting quote of an entry: the few consecutive sentences of its span that carry the
-//! point, in the speaker's own (cleaned) words. A single sentence of speech is usually a
+//! The supporting quote of an entry: the few consecutive sentences of its span (or of the rest
+//! of the speaker's turn) that carry the point, in the speaker's own (cleaned) words. A single sentence of speech is usually a
 //! fragment ("So that's the layered cake."), and a small model's paraphrase drifts (who did
 //! what, consequences nobody said), so the excerpt is what a reader can trust: chosen by the
 //! note's meaning, it shows the claim and its reason as they were said.
@@ -8,15 +8,18 @@ use super::spans::{is_statement, reasons};
 use super::wording::self_contained;
 use super::{dot, Line};
 
-/// An excerpt stops before it would pass this many words.
-const MAX_WORDS: usize = 75;
-/// And holds at most this many sentences.
-const MAX_SENTENCES: usize = 3;
+/// An excerpt stops before it would pass this many words, and holds at most this many
+/// sentences. Judged on the real episodes (round 19), quotes of up to 130 words and five
+/// sentences, reaching into the rest of the turn, conveyed more of the episodes' points than up
+/// to 75 words and three: the reason often comes after the sentence that states the point.
+const MAX_WORDS: usize = 130;
+const MAX_SENTENCES: usize = 5;
 
 /// The best run `(first, last)` of sentences of `first..=last` for a claim with embedding
 /// `claim`: the closest in meaning, preferring runs that start a thought (not "It…", "And…")
 /// and that say more than one sentence can; never a question or filler.
 pub fn excerpt(lines: &[Line], first: usize, last: usize, claim: &[f32]) -> (usize, usize) {
+    let last = turn_end(lines, last);
     let (a, b) = best_run(lines, first, last, claim, |_, _| true).unwrap_or((first, first));
     finish(lines, a, b)
 }
@@ -30,8 +33,26 @@ pub fn standing(
     last: usize,
     claim: &[f32],
 ) -> Option<(usize, usize)> {
+    let last = turn_end(lines, last);
     let (a, b) = best_run(lines, first, last, claim, |a, b| stands_alone(lines, a, b))?;
     Some(finish(lines, a, b))
+}
+
+/// `last`, or a later sentence of the same turn: a speaker often gives the reason in the next
+/// paragraph of the turn, after the span that states the point. Only where the transcript names
+/// its speakers: without labels a whole recording is one turn, and the quote would run on into
+/// the next speaker's words.
+fn turn_end(lines: &[Line], last: usize) -> usize {
+    let mut end = last;
+    while lines[last].sentence.speaker.is_some()
+        && end + 1 < lines.len()
+        && end < last + MAX_SENTENCES
+        && lines[end + 1].episode == lines[last].episode
+        && lines[end + 1].sentence.turn == lines[last].sentence.turn
+    {
+        end += 1;
+    }
+    end
 }
 
 /// The run of `first..=last` closest to `claim` among those `accept` allows.
@@ -179,6 +200,30 @@ mod tests {
         let run = standing(&lines, 0, 3, &claim).expect("a run that stands alone");
         assert!(stands_alone(&lines, run.0, run.1) && run.0 == 2, "{run:?}");
         assert_eq!(standing(&lines, 0, 1, &claim), None, "no run of the first two stands alone");
+    }
+
+    #[test]
+    fn the_quote_may_go_on_into_the_rest_of_the_turn_for_its_reason() {
+        let mut lines = vec![
+            line("We split the billing service out of the monolith last year.", vec![0.0, 1.0]),
+            line(
+                "It had to scale on its own, because invoices spike at month end.",
+                vec![0.1, 1.0],
+            ),
+            line("What did that cost you in operations, would you say?", vec![1.0, 0.0]),
+        ];
+        for l in &mut lines[..2] {
+            l.sentence.speaker = Some("Johnny".into());
+            l.sentence.turn = 1;
+        }
+        lines[2].sentence.speaker = Some("Mat".into());
+        lines[2].sentence.turn = 2;
+        // The span is the first paragraph; the reason is the turn's next one.
+        assert_eq!(excerpt(&lines, 0, 0, &[0.0, 1.0]), (0, 1));
+        // Never into the next speaker's turn, and never without speakers to tell turns apart.
+        assert_eq!(turn_end(&lines, 1), 1);
+        lines.iter_mut().for_each(|l| l.sentence.speaker = None);
+        assert_eq!(excerpt(&lines, 0, 0, &[0.0, 1.0]), (0, 0));
     }
 
     #[test]
