@@ -1,8 +1,9 @@
 //! The supporting quote of an entry: the few consecutive sentences of its span (or of the rest
-//! of the speaker's turn) that carry the point, in the speaker's own (cleaned) words. A single sentence of speech is usually a
-//! fragment ("So that's the layered cake."), and a small model's paraphrase drifts (who did
-//! what, consequences nobody said), so the excerpt is what a reader can trust: chosen by the
-//! note's meaning, it shows the claim and its reason as they were said.
+//! of the speaker's turn) that carry the point, in the speaker's own (cleaned) words. A single
+//! sentence of speech is usually a fragment ("So that's the layered cake."), and a small
+//! model's paraphrase drifts (who did what, consequences nobody said), so the excerpt is what a
+//! reader can trust: chosen by the note's meaning, it shows the claim and its reason as they
+//! were said.
 
 use super::spans::{is_statement, reasons};
 use super::wording::self_contained;
