@@ -27,11 +27,16 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = "qwen2.5-coder-1.5b-instruct"
+SYSTEM = open(os.path.join(ROOT, "prompts/rewrite.md")).read()
+
+
+def turn(role, text):
+    """One turn of the models' ChatML template, as podbrief renders it."""
+    return f"<|im_start|>{role}\n{text}<|im_end|>\n"
 
 
 def replies(trace, fmt):
     """(episode, user prompt, cached reply) of every traced prompt whose reply is cached."""
-    system = open(os.path.join(ROOT, "prompts/rewrite.md")).read()
     for log in sorted(glob.glob(f"{trace}/*.log")):
         ep = os.path.basename(log)[:-4]
         for line in open(log):
@@ -39,7 +44,7 @@ def replies(trace, fmt):
             if not m:
                 continue
             user = m.group(2).replace("\\n", "\n")
-            key = hashlib.sha256(f"{MODEL}\0{system}\0{fmt}\0{user}".encode()).hexdigest()
+            key = hashlib.sha256(f"{MODEL}\0{SYSTEM}\0{fmt}\0{user}".encode()).hexdigest()
             path = f"{trace}/replies-{ep}/{key[:2]}/{key}.json"
             if os.path.exists(path):
                 yield ep, user, json.load(open(path))
@@ -49,14 +54,12 @@ def score(gguf, trace, out, fmt):
     import llama_cpp
     import numpy as np
 
-    system = open(os.path.join(ROOT, "prompts/rewrite.md")).read()
     llm = llama_cpp.Llama(model_path=gguf, n_ctx=2048, n_threads=2, logits_all=True, verbose=False)
+    toks = lambda t: llm.tokenize(t.encode(), add_bos=False, special=True)
     rows = []
     for ep, user, r in replies(trace, fmt):
-        prompt = (f"<|im_start|>system\n{system.strip()}<|im_end|>\n<|im_start|>user\n{user}"
-                  "<|im_end|>\n<|im_start|>assistant\n")
+        prompt = turn("system", SYSTEM.strip()) + turn("user", user) + "<|im_start|>assistant\n"
         head = f"{prompt}Headline: {r['headline']}\nNote:"
-        toks = lambda t: llm.tokenize(t.encode(), add_bos=False, special=True)
         full, upto = toks(f"{head} {r['note']}"), len(toks(head))
         llm.reset()
         llm.eval(full)
@@ -81,10 +84,8 @@ def verify(gguf, trace, out, fmt):
     import llama_cpp
     import numpy as np
 
-    system = open(os.path.join(ROOT, "prompts/rewrite.md")).read().strip()
     llm = llama_cpp.Llama(model_path=gguf, n_ctx=2048, n_threads=2, verbose=False)
     toks = lambda t: llm.tokenize(t.encode(), add_bos=False, special=True)
-    turn = lambda role, text: f"<|im_start|>{role}\n{text}<|im_end|>\n"
     yes, no = [toks(" Yes")[0], toks("Yes")[0]], [toks(" No")[0], toks("No")[0]]
 
     def margin(prompt):
@@ -100,7 +101,7 @@ def verify(gguf, trace, out, fmt):
         speaker = re.search(r'^(?:\(Before.*\n)?(.*?) said:', user, re.M).group(1)
         passage = user.split('"""')[1].strip()
         reply = f"Headline: {r['headline']}\nNote: {r['note']}"
-        check = margin(turn("system", system) + turn("user", user) + turn("assistant", reply)
+        check = margin(turn("system", SYSTEM.strip()) + turn("user", user) + turn("assistant", reply)
                        + turn("user", CHECK.format(speaker=speaker)))
         fresh = margin(turn("system", FRESH_SYSTEM)
                        + turn("user", FRESH.format(speaker=speaker, passage=passage, note=r["note"])))
@@ -148,12 +149,10 @@ def judged(scores, rounds, field="certainty"):
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["score"]:
+    if sys.argv[1:2] in (["score"], ["verify"]):
         fmt = sys.argv[sys.argv.index("--format") + 1] if "--format" in sys.argv else "headline-note-1"
-        score(sys.argv[2], sys.argv[3], sys.argv[4], fmt)
-    elif sys.argv[1:2] == ["verify"]:
-        fmt = sys.argv[sys.argv.index("--format") + 1] if "--format" in sys.argv else "headline-note-1"
-        verify(sys.argv[2], sys.argv[3], sys.argv[4], fmt)
+        run = score if sys.argv[1] == "score" else verify
+        run(sys.argv[2], sys.argv[3], sys.argv[4], fmt)
     elif sys.argv[1:2] == ["auc"]:
         args = sys.argv[2:]
         field = "certainty"

@@ -44,16 +44,22 @@ pub fn standing(
 /// its speakers: without labels a whole recording is one turn, and the quote would run on into
 /// the next speaker's words.
 fn turn_end(lines: &[Line], last: usize) -> usize {
+    if lines[last].sentence.speaker.is_none() {
+        return last;
+    }
     let mut end = last;
-    while lines[last].sentence.speaker.is_some()
-        && end + 1 < lines.len()
+    while end + 1 < lines.len()
         && end < last + MAX_SENTENCES
-        && lines[end + 1].episode == lines[last].episode
-        && lines[end + 1].sentence.turn == lines[last].sentence.turn
+        && same_turn(&lines[last], &lines[end + 1])
     {
         end += 1;
     }
     end
+}
+
+/// Whether two lines are of one speaker's turn in one episode.
+fn same_turn(a: &Line, b: &Line) -> bool {
+    a.episode == b.episode && a.sentence.turn == b.sentence.turn
 }
 
 /// The run of `first..=last` closest to `claim` among those `accept` allows.
@@ -93,8 +99,7 @@ fn best_run(
 /// `a..=b`, with a sentence the transcript broke off mid-clause finished from the same turn.
 fn finish(lines: &[Line], a: usize, mut b: usize) -> (usize, usize) {
     while b + 1 < lines.len() && b < a + MAX_SENTENCES + 1 && unfinished(&lines[b]) {
-        let next = &lines[b + 1];
-        if next.episode != lines[b].episode || next.sentence.turn != lines[b].sentence.turn {
+        if !same_turn(&lines[b], &lines[b + 1]) {
             break;
         }
         b += 1;
