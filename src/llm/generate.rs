@@ -67,11 +67,13 @@ pub struct Completion {
 }
 
 pub struct Llm {
-    model: Model,
-    tokenizer: GgufTokenizer,
+    pub(super) model: Model,
+    pub(super) tokenizer: GgufTokenizer,
     template: ChatTemplate,
     /// Tokens whose keys and values the model's cache holds, in order.
     cached: Vec<u32>,
+    /// The same for each further slot of the cache (`chat_many`), slot 1 first.
+    pub(super) slot_tokens: Vec<Vec<u32>>,
     pub load_secs: f64,
 }
 
@@ -95,6 +97,7 @@ impl Llm {
             tokenizer,
             template,
             cached: Vec::new(),
+            slot_tokens: Vec::new(),
             load_secs: t0.elapsed().as_secs_f64(),
         })
     }
@@ -147,7 +150,7 @@ impl Llm {
         Ok(ids)
     }
 
-    fn check_fits(&self, prompt: usize, max_tokens: usize) -> Result<(), LlmError> {
+    pub(super) fn check_fits(&self, prompt: usize, max_tokens: usize) -> Result<(), LlmError> {
         if prompt + max_tokens > self.n_ctx() {
             return Err(LlmError::PromptTooLong {
                 prompt,

@@ -1,6 +1,7 @@
 //! The local chat model: GGUF weights through candle, the tokenizer and chat template the GGUF
 //! carries, sampling, and JSON-constrained output for the stages that need structured answers.
 
+mod batch;
 pub mod chat;
 pub mod generate;
 pub mod gguf;

@@ -15,6 +15,7 @@ use candle_core::quantized::{QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Tensor};
 
 use super::LlmError;
+use cache::{causal_mask, Segment, Slot};
 
 /// Prompt tokens processed per forward pass: large enough for the matrix kernels to reach full
 /// speed, small enough that the attention scores (heads × chunk × context) stay small.
@@ -73,13 +74,6 @@ impl Mat {
     }
 }
 
-/// Keys and values of one layer for the whole context, allocated on first use so that
-/// rewinding is just moving `len`.
-struct KvCache {
-    k: Option<Tensor>,
-    v: Option<Tensor>,
-}
-
 struct Layer {
     attn_norm: Tensor,
     wq: Mat,
@@ -93,7 +87,6 @@ struct Layer {
     gate: Mat,
     up: Mat,
     down: Mat,
-    cache: KvCache,
 }
 
 pub struct Model {
@@ -107,69 +100,129 @@ pub struct Model {
     cos: Tensor,
     sin: Tensor,
     device: Device,
-    pos: usize,
+    /// Slot 0: the sequence of `forward`, for the whole context; then those of `step`.
+    slots: Vec<Slot>,
 }
 
 impl Model {
     /// Forget everything after the first `pos` tokens; the next `forward` continues from there.
     pub fn rewind(&mut self, pos: usize) {
-        self.pos = self.pos.min(pos);
+        self.rewind_slot(0, pos);
     }
 
     /// Feed `tokens` after what the cache holds and return the logits (f32, vocabulary-sized)
     /// that predict the token after the last of them.
     pub fn forward(&mut self, tokens: &[u32]) -> Result<Tensor, LlmError> {
+        self.forward_on(0, tokens)
+    }
+
+    /// Keeps slot 0 and makes `count` more, each for `cap` positions (`count` 0 frees them).
+    /// Slots already of that number and at least that capacity are kept as they are, so a
+    /// caller that shares a prompt prefix across calls keeps it cached; whether they were.
+    pub fn set_slots(&mut self, count: usize, cap: usize) -> bool {
+        let extra = &self.slots[1..];
+        if extra.len() == count && extra.iter().all(|s| s.cap >= cap) {
+            return true;
+        }
+        self.slots.truncate(1);
+        self.slots.extend((0..count).map(|_| Slot::new(self.config.n_layer, cap)));
+        false
+    }
+
+    /// How many positions slot `slot` holds.
+    pub fn slot_pos(&self, slot: usize) -> usize {
+        self.slots.get(slot).map_or(0, |s| s.pos)
+    }
+
+    pub fn rewind_slot(&mut self, slot: usize, pos: usize) {
+        if let Some(s) = self.slots.get_mut(slot) {
+            s.pos = s.pos.min(pos);
+        }
+    }
+
+    /// `forward` for slot `slot`: the prompt is fed in chunks, and the logits predict the
+    /// token after its last.
+    pub fn forward_on(&mut self, slot: usize, tokens: &[u32]) -> Result<Tensor, LlmError> {
         if tokens.is_empty() {
             return Err(LlmError::Internal("forward called with no tokens".into()));
         }
-        if self.pos + tokens.len() > self.n_ctx {
-            return Err(LlmError::ContextFull {
-                needed: self.pos + tokens.len(),
-                n_ctx: self.n_ctx,
-            });
+        let (pos, cap) = self.slots.get(slot).map_or((0, 0), |s| (s.pos, s.cap));
+        if pos + tokens.len() > cap {
+            return Err(LlmError::ContextFull { needed: pos + tokens.len(), n_ctx: cap });
         }
         let mut logits = None;
         let mut rest = tokens;
         while !rest.is_empty() {
             // Attention scores are heads × chunk × context floats: shrink chunks as the context
             // fills so they stay within ATTENTION_BYTES.
-            let kv = self.pos + rest.len().min(PREFILL_CHUNK);
+            let kv = self.slot_pos(slot) + rest.len().min(PREFILL_CHUNK);
             let fit = ATTENTION_BYTES / (4 * self.config.n_head * kv).max(1);
             let (chunk, tail) = rest.split_at(rest.len().min(fit.clamp(64, PREFILL_CHUNK)));
-            logits = Some(self.forward_chunk(chunk)?);
+            logits = Some(self.pass(&[(slot, chunk)])?.squeeze(0)?);
             rest = tail;
         }
         logits.ok_or_else(|| LlmError::Internal("no logits".into()))
     }
 
-    fn forward_chunk(&mut self, tokens: &[u32]) -> Result<Tensor, LlmError> {
-        let s = tokens.len();
-        let ids = Tensor::new(tokens, &self.device)?;
-        let mut x = self.embed.embedding(&ids)?.unsqueeze(0)?;
-        let mask = if s > 1 { Some(causal_mask(s, self.pos, &self.device)?) } else { None };
-        let cos = self.cos.narrow(0, self.pos, s)?;
-        let sin = self.sin.narrow(0, self.pos, s)?;
-        for layer in &mut self.layers {
-            x = layer.forward(&x, &self.config, &cos, &sin, mask.as_ref(), self.pos, self.n_ctx)?;
+    /// One new token for each of several slots (distinct, each ≥ 1) in a single pass; the
+    /// logits after each, in order. Each row's numbers are those `forward_on` gives it alone:
+    /// the matrix kernels compute every row of a small batch as they compute a single one.
+    pub fn step(&mut self, tokens: &[(usize, u32)]) -> Result<Vec<Tensor>, LlmError> {
+        let feeds: Vec<(usize, [u32; 1])> = tokens.iter().map(|&(s, t)| (s, [t])).collect();
+        let feeds: Vec<(usize, &[u32])> = feeds.iter().map(|(s, t)| (*s, &t[..])).collect();
+        let logits = self.pass(&feeds)?;
+        Ok((0..feeds.len()).map(|i| logits.get(i)).collect::<candle_core::Result<_>>()?)
+    }
+
+    /// One forward pass over the new tokens of one or more slots; the logits after the last
+    /// token of each, `(slots, vocabulary)`.
+    fn pass(&mut self, feeds: &[(usize, &[u32])]) -> Result<Tensor, LlmError> {
+        let mut segments = Vec::with_capacity(feeds.len());
+        let mut start = 0;
+        for &(slot, tokens) in feeds {
+            let Some(s) = self.slots.get(slot) else {
+                return Err(LlmError::Internal(format!("no sequence slot {slot}")));
+            };
+            let (len, pos, cap) = (tokens.len(), s.pos, s.cap);
+            if pos + len > cap {
+                return Err(LlmError::ContextFull { needed: pos + len, n_ctx: cap });
+            }
+            let mask = if len > 1 { Some(causal_mask(len, pos, &self.device)?) } else { None };
+            let (cos, sin) = (self.cos.narrow(0, pos, len)?, self.sin.narrow(0, pos, len)?);
+            segments.push(Segment { slot, start, len, pos, cap, cos, sin, mask });
+            start += len;
         }
-        self.pos += s;
-        let x = x.narrow(1, s - 1, 1)?;
+        let ids: Vec<u32> = feeds.iter().flat_map(|(_, t)| t.iter().copied()).collect();
+        let ids = Tensor::new(ids, &self.device)?;
+        let mut x = self.embed.embedding(&ids)?.unsqueeze(0)?;
+        for (l, layer) in self.layers.iter().enumerate() {
+            x = layer.forward(&x, &self.config, &segments, &mut self.slots, l)?;
+        }
+        for seg in &segments {
+            self.slots[seg.slot].pos += seg.len;
+        }
+        let x = match segments.as_slice() {
+            [one] => x.narrow(1, one.len - 1, 1)?,
+            _ => {
+                let last: Vec<u32> =
+                    segments.iter().map(|s| (s.start + s.len - 1) as u32).collect();
+                x.index_select(&Tensor::new(last, &self.device)?, 1)?
+            }
+        };
         let x = candle_nn::ops::rms_norm(&x, &self.norm, self.config.rms_eps)?;
-        Ok(self.output.forward(&x)?.flatten_all()?.to_dtype(DType::F32)?)
+        Ok(self.output.forward(&x)?.squeeze(0)?.to_dtype(DType::F32)?)
     }
 }
 
 impl Layer {
-    #[allow(clippy::too_many_arguments)]
+    /// The layer over the new rows of every segment; each segment attends to its own slot.
     fn forward(
-        &mut self,
+        &self,
         x: &Tensor,
         c: &Config,
-        cos: &Tensor,
-        sin: &Tensor,
-        mask: Option<&Tensor>,
-        pos: usize,
-        n_ctx: usize,
+        segments: &[Segment],
+        slots: &mut [Slot],
+        l: usize,
     ) -> Result<Tensor, LlmError> {
         let (b, s, _) = x.dims3()?;
         let h = candle_nn::ops::rms_norm(x, &self.attn_norm, c.rms_eps)?;
@@ -183,30 +236,20 @@ impl Layer {
         let q = proj(&self.wq, &self.bq, c.n_head)?;
         let k = proj(&self.wk, &self.bk, c.n_kv_head)?;
         let v = proj(&self.wv, &self.bv, c.n_kv_head)?;
+        let part = |t: &Tensor, seg: &Segment| match segments {
+            [_] => Ok(t.clone()),
+            _ => t.narrow(2, seg.start, seg.len)?.contiguous(),
+        };
         let rope =
             if c.rope_neox { candle_nn::rotary_emb::rope } else { candle_nn::rotary_emb::rope_i };
-        let q = rope(&q, cos, sin)?;
-        let k = rope(&k, cos, sin)?;
-
-        let (k, v) = self.cache.append(&k, &v, pos, n_ctx)?;
-        let kv_len = pos + s;
-        // Grouped-query attention without copying keys per head: the query heads that share a
-        // kv head become extra rows of one matrix product.
-        let rep = c.n_head / c.n_kv_head;
-        let q =
-            (q.reshape((b, c.n_kv_head, rep * s, c.head_dim))? * (c.head_dim as f64).powf(-0.5))?;
-        let att = q.matmul(&k.t()?)?;
-        let att = match mask {
-            Some(m) => att
-                .reshape((b, c.n_kv_head, rep, s, kv_len))?
-                .broadcast_add(m)?
-                .reshape((b, c.n_kv_head, rep * s, kv_len))?,
-            None => att,
-        };
-        let att = candle_nn::ops::softmax_last_dim(&att)?;
-        let y = att.matmul(&v)?;
-        let y =
-            y.reshape((b, c.n_head, s, c.head_dim))?.transpose(1, 2)?.reshape((b, s, c.n_embd))?;
+        let mut ys = Vec::with_capacity(segments.len());
+        for seg in segments {
+            let q = rope(&part(&q, seg)?, &seg.cos, &seg.sin)?;
+            let k = rope(&part(&k, seg)?, &seg.cos, &seg.sin)?;
+            let (k, v) = slots[seg.slot].layers[l].append(&k, &part(&v, seg)?, seg.pos, seg.cap)?;
+            ys.push(attention(c, &q, &k, &v, seg)?);
+        }
+        let y = if ys.len() == 1 { ys.swap_remove(0) } else { Tensor::cat(&ys, 1)? };
         let x = (x + self.wo.forward(&y)?)?;
 
         let h = candle_nn::ops::rms_norm(&x, &self.ffn_norm, c.rms_eps)?;
@@ -216,41 +259,31 @@ impl Layer {
     }
 }
 
-impl KvCache {
-    /// Writes the new keys/values at `pos` and returns views of everything up to them.
-    fn append(
-        &mut self,
-        k: &Tensor,
-        v: &Tensor,
-        pos: usize,
-        n_ctx: usize,
-    ) -> candle_core::Result<(Tensor, Tensor)> {
-        let s = k.dim(2)?;
-        let alloc = |t: &Tensor| {
-            let (b, h, _, d) = t.dims4()?;
-            Tensor::zeros((b, h, n_ctx, d), t.dtype(), t.device())
+/// One segment's attention over its slot's keys and values (through its new rows), as
+/// `(1, rows, width)`. Grouped-query attention without copying keys per head: the query heads
+/// that share a kv head become extra rows of one matrix product.
+fn attention(
+    c: &Config,
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    seg: &Segment,
+) -> candle_core::Result<Tensor> {
+    let (b, s, kv_len) = (q.dim(0)?, seg.len, seg.pos + seg.len);
+    let rep = c.n_head / c.n_kv_head;
+    let q = (q.reshape((b, c.n_kv_head, rep * s, c.head_dim))? * (c.head_dim as f64).powf(-0.5))?;
+    let att = q.matmul(&k.t()?)?;
+    let att =
+        match &seg.mask {
+            Some(m) => att
+                .reshape((b, c.n_kv_head, rep, s, kv_len))?
+                .broadcast_add(m)?
+                .reshape((b, c.n_kv_head, rep * s, kv_len))?,
+            None => att,
         };
-        if self.k.is_none() {
-            self.k = Some(alloc(k)?);
-            self.v = Some(alloc(v)?);
-        }
-        let (Some(kc), Some(vc)) = (&self.k, &self.v) else {
-            candle_core::bail!("kv cache not allocated");
-        };
-        kc.slice_set(k, 2, pos)?;
-        vc.slice_set(v, 2, pos)?;
-        Ok((kc.narrow(2, 0, pos + s)?, vc.narrow(2, 0, pos + s)?))
-    }
-}
-
-/// Additive mask for a chunk of `s` new tokens after `pos` cached ones: token i sees the cache
-/// and new tokens up to itself.
-fn causal_mask(s: usize, pos: usize, device: &Device) -> candle_core::Result<Tensor> {
-    let kv = pos + s;
-    let data: Vec<f32> = (0..s)
-        .flat_map(|i| (0..kv).map(move |j| if j > pos + i { f32::NEG_INFINITY } else { 0.0 }))
-        .collect();
-    Tensor::from_vec(data, (s, kv), device)
+    let att = candle_nn::ops::softmax_last_dim(&att)?;
+    let y = att.matmul(v)?;
+    y.reshape((b, c.n_head, s, c.head_dim))?.transpose(1, 2)?.reshape((b, s, c.n_embd))
 }
 
 fn rope_tables(c: &Config, n_ctx: usize, device: &Device) -> Result<(Tensor, Tensor), LlmError> {
@@ -324,6 +357,7 @@ mod reference {
     }
 }
 
+mod cache;
 mod compact;
 mod int8;
 mod load;

@@ -7,7 +7,7 @@ use candle_core::quantized::{GgmlDType, QStorage, QTensor};
 use candle_core::{Device, Tensor};
 use rayon::prelude::*;
 
-use super::{rope_tables, Config, KvCache, Layer, Mat, Model};
+use super::{rope_tables, Config, Layer, Mat, Model, Slot};
 use crate::llm::gguf::{Gguf, SUPPORTED_ARCHS};
 use crate::llm::LlmError;
 
@@ -183,7 +183,6 @@ impl Model {
                 gate,
                 up,
                 down,
-                cache: KvCache { k: None, v: None },
             });
         }
         let norm = l.vector("output_norm.weight")?;
@@ -197,7 +196,7 @@ impl Model {
             cos,
             sin,
             device: device.clone(),
-            pos: 0,
+            slots: vec![Slot::new(config.n_layer, n_ctx)],
             config,
         })
     }
