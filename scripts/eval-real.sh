@@ -9,7 +9,8 @@
 # RSS in MiB, distill seconds from the brief's stats), and keeps the model's replies in
 # OUT_DIR/MODEL/replies/EPISODE. REPLIES=OLD_OUT_DIR starts each episode with the replies of an
 # earlier run (to re-judge a change after the model's step; its times are then not cold).
-# EPISODES=eval/heldout/episodes briefs the held-out set instead.
+# EPISODES=eval/heldout/episodes briefs the held-out set instead; PODBRIEF_ARGS adds options to
+# `summarize` (e.g. "--llm-passages 20" to judge another setting).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:?usage: scripts/eval-real.sh OUT_DIR [MODEL…]}"
@@ -34,12 +35,12 @@ for model in "${models[@]}"; do
     fi
     start=$(date +%s.%N)
     PODBRIEF_HOME="$home" /usr/bin/time -f '%M' -o "$home/rss" \
-      "$bin" --threads "$threads" summarize "$ep" --llm-model "$model" --explain \
+      "$bin" --threads "$threads" summarize "$ep" --llm-model "$model" ${PODBRIEF_ARGS:-} --explain \
       --format json -o "$dir/$id.json"
     secs=$(echo "$(date +%s.%N) - $start" | bc)
     # The same brief as Markdown, from the replies just cached.
     PODBRIEF_HOME="$home" "$bin" --threads "$threads" summarize "$ep" --llm-model "$model" \
-      --format md -o "$dir/$id.md"
+      ${PODBRIEF_ARGS:-} --format md -o "$dir/$id.md"
     distill=$(python3 -c "import json,sys; s=json.load(open(sys.argv[1]))['stats']['seconds']; print(round(sum(s.values()),1))" "$dir/$id.json")
     printf '%s\t%.1f\t%d\t%s\n' "$id" "$secs" "$(( $(cat "$home/rss") / 1024 ))" "$distill" >>"$dir/times.tsv"
     mkdir -p "$dir/replies"
