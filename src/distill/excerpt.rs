@@ -96,7 +96,9 @@ fn best_run(
     best.map(|(run, _)| run)
 }
 
-/// `a..=b`, with a sentence the transcript broke off mid-clause finished from the same turn.
+/// `a..=b`, with a sentence the transcript broke off mid-clause finished from the same turn,
+/// and a last sentence that announces what comes next ("…but there's a reason why you break
+/// up a monolith...") followed by the sentence it announces, where the reason is.
 fn finish(lines: &[Line], a: usize, mut b: usize) -> (usize, usize) {
     while b + 1 < lines.len() && b < a + MAX_SENTENCES + 1 && unfinished(&lines[b]) {
         if !same_turn(&lines[b], &lines[b + 1]) {
@@ -104,7 +106,50 @@ fn finish(lines: &[Line], a: usize, mut b: usize) -> (usize, usize) {
         }
         b += 1;
     }
+    let next = b + 1;
+    if next < lines.len()
+        && announces(&lines[b].sentence.text)
+        && same_turn(&lines[b], &lines[next])
+        && is_statement(&lines[next])
+    {
+        b = next;
+    }
     (a, b)
+}
+
+/// Whether a sentence ends by announcing what the next one says: "the thing is…", "for
+/// example", a colon, or "there's a reason why X" that does not go on to give it. Judges
+/// marked such quotes as stopping just before their point.
+fn announces(text: &str) -> bool {
+    const ENDINGS: &[&str] = &[
+        "the reason is",
+        "the thing is",
+        "the problem is",
+        "the point is",
+        "the idea is",
+        "what happens is",
+        "here's the thing",
+        "here's why",
+        "for example",
+        "for instance",
+    ];
+    let t = text.trim_end().to_lowercase().replace('’', "'");
+    let t = t.trim_end_matches(['.', '…', ' ', ',', '-', '–']);
+    if t.ends_with(':') {
+        return true;
+    }
+    // What follows the phrase, in words: a setup ends within two words of it ("The thing is,
+    // you know…"); "a reason why X" announces unless it goes on to give the reason.
+    let after = |phrase: &str| t.rfind(phrase).map(|i| &t[i + phrase.len()..]);
+    let words = |rest: &str| {
+        rest.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count()
+    };
+    let ends = ENDINGS.iter().filter_map(|p| after(p)).any(|rest| words(rest) <= 2);
+    let why = ["reason why", "reasons why"].iter().filter_map(|p| after(p)).any(|rest| {
+        let rest = format!(" {rest} ");
+        !(rest.contains(" is ") || rest.contains(" was ") || rest.contains("because"))
+    });
+    ends || why
 }
 
 fn unfinished(l: &Line) -> bool {
@@ -247,5 +292,25 @@ mod tests {
         assert!(text(&lines, run).ends_with("data it has and it has to hold all of it in memory."));
         lines[1].sentence.text = "Google has to hold it in memory.".into();
         assert!(text(&lines, run).ends_with("data it has Google has to hold it in memory."));
+    }
+
+    #[test]
+    fn a_quote_that_announces_a_reason_goes_on_to_give_it() {
+        let mut lines = vec![
+            line(
+                "It's trendy to have microservices, but there's a reason why you break up a monolith...",
+                vec![0.0, 1.0],
+            ),
+            line("One of the reasons being to scale the busiest piece on its own.", vec![1.0, 0.0]),
+            line("Anyway, that's enough from me about monoliths and services.", vec![1.0, 0.0]),
+        ];
+        lines.iter_mut().for_each(|l| l.sentence.turn = 1);
+        assert_eq!(excerpt(&lines, 0, 2, &[0.0, 1.0]), (0, 1));
+        assert!(announces("The thing is:") && announces("Here's the thing, you know..."));
+        assert!(!announces("For example, we shard by customer."));
+        assert!(!announces("The reason why it failed is that nobody owned the service."));
+        // Not into another speaker's turn.
+        lines[1].sentence.turn = 2;
+        assert_eq!(excerpt(&lines, 0, 0, &[0.0, 1.0]), (0, 0));
     }
 }
