@@ -3,7 +3,8 @@
 //!
 //! Written here rather than taken from candle-transformers' `quantized_llama`/`quantized_qwen2`
 //! because podbrief needs what those leave out: a key/value cache allocated once for the
-//! context and rewindable (retries and shared prompt prefixes skip their prefill), prefill in
+//! context and rewindable (retries and shared prompt prefixes skip their prefill), further
+//! sequences in slots of their own that one pass a token serves together (`cache`), prefill in
 //! bounded chunks (a 4k prompt in one piece would need a 1 GiB attention matrix), token
 //! embeddings kept quantized (the f32 copy of Qwen's 152k×896 table alone is 545 MB), and
 //! Q5_0 matrices multiplied as stored with podbrief's own kernel (`q5`), where candle has only
