@@ -39,7 +39,8 @@ impl Llm {
         // prefix they share, the system prompt) instead of making new ones.
         let cap = (longest + opts.max_tokens).next_multiple_of(256).min(self.n_ctx());
         if !self.model.set_slots(width, cap) {
-            self.slot_tokens = vec![Vec::new(); width];
+            self.held.truncate(1);
+            self.held.resize(width + 1, Vec::new());
         }
         let result = self.generate_many(&prompts, opts, width, done);
         if result.is_err() {
@@ -52,7 +53,7 @@ impl Llm {
     /// Frees the key/value caches `chat_many` allocated.
     pub fn release_slots(&mut self) {
         self.model.set_slots(0, 0);
-        self.slot_tokens.clear();
+        self.held.truncate(1);
     }
 
     fn generate_many(
@@ -111,7 +112,7 @@ impl Llm {
                     let mut logits = l.logits.to_vec1::<f32>()?;
                     let tokenizer = &self.tokenizer;
                     let mut allowed = |id: u32| !opts.ignore_eos || !tokenizer.is_eog(id);
-                    let recent = &self.slot_tokens[l.slot - 1];
+                    let recent = &self.held[l.slot];
                     let Some(token) = l.sampler.pick(&mut logits, recent, &mut allowed) else {
                         return Err(LlmError::Internal("no token is allowed next".into()));
                     };
@@ -148,7 +149,7 @@ impl Llm {
             if !steps.is_empty() {
                 let logits = self.model.step(&steps)?;
                 for (l, logits) in live.iter_mut().zip(logits) {
-                    self.slot_tokens[l.slot - 1].push(*l.tokens.last().unwrap_or(&0));
+                    self.held[l.slot].push(*l.tokens.last().unwrap_or(&0));
                     l.logits = logits;
                 }
             }
@@ -156,19 +157,6 @@ impl Llm {
         out.into_iter()
             .map(|c| c.ok_or_else(|| LlmError::Internal("a reply was never finished".into())))
             .collect()
-    }
-
-    /// Feeds `prompt` into slot `slot`, reusing the prefix it shares with what the slot holds;
-    /// the logits of its last token and how many tokens were reused.
-    fn prefill_slot(&mut self, slot: usize, prompt: &[u32]) -> Result<(Tensor, usize), LlmError> {
-        let held = &mut self.slot_tokens[slot - 1];
-        let reuse = held.iter().zip(prompt).take_while(|(a, b)| a == b).count();
-        let reuse = reuse.min(prompt.len() - 1);
-        self.model.rewind_slot(slot, reuse);
-        held.truncate(reuse);
-        let logits = self.model.forward_on(slot, &prompt[reuse..])?;
-        self.slot_tokens[slot - 1].extend_from_slice(&prompt[reuse..]);
-        Ok((logits, reuse))
     }
 }
 

@@ -70,10 +70,9 @@ pub struct Llm {
     pub(super) model: Model,
     pub(super) tokenizer: GgufTokenizer,
     template: ChatTemplate,
-    /// Tokens whose keys and values the model's cache holds, in order.
-    cached: Vec<u32>,
-    /// The same for each further slot of the cache (`chat_many`), slot 1 first.
-    pub(super) slot_tokens: Vec<Vec<u32>>,
+    /// Per slot of the model's cache (0: `chat`'s, then `chat_many`'s), the tokens whose keys
+    /// and values it holds, in order.
+    pub(super) held: Vec<Vec<u32>>,
     pub load_secs: f64,
 }
 
@@ -96,8 +95,7 @@ impl Llm {
             model,
             tokenizer,
             template,
-            cached: Vec::new(),
-            slot_tokens: Vec::new(),
+            held: vec![Vec::new()],
             load_secs: t0.elapsed().as_secs_f64(),
         })
     }
@@ -226,7 +224,8 @@ impl Llm {
         };
 
         let t1 = Instant::now();
-        let Llm { model, tokenizer, cached, .. } = self;
+        let Llm { model, tokenizer, held, .. } = self;
+        let cached = &mut held[0];
         let mut sampler = Sampler::new(opts.sampling.clone());
         let mut state = schema.map(|s| s.start());
         let mut stream = tokenizer.stream_decoder();
@@ -291,12 +290,32 @@ impl Llm {
     /// Feeds `prompt`, reusing the cached prefix it shares with the last call; the logits of
     /// its last token and how many tokens were reused.
     fn prefill(&mut self, prompt: &[u32]) -> Result<(candle_core::Tensor, usize), LlmError> {
-        let mut reuse = self.cached.iter().zip(prompt).take_while(|(a, b)| a == b).count();
-        reuse = reuse.min(prompt.len() - 1);
-        self.model.rewind(reuse);
-        self.cached.truncate(reuse);
-        let logits = feed(&mut self.model, &mut self.cached, &prompt[reuse..])?;
-        Ok((logits, reuse))
+        self.prefill_slot(0, prompt)
+    }
+
+    /// `prefill` into slot `slot` of the cache, against what that slot holds.
+    pub(super) fn prefill_slot(
+        &mut self,
+        slot: usize,
+        prompt: &[u32],
+    ) -> Result<(candle_core::Tensor, usize), LlmError> {
+        let held = &mut self.held[slot];
+        let reuse = held.iter().zip(prompt).take_while(|(a, b)| a == b).count();
+        let reuse = reuse.min(prompt.len() - 1);
+        self.model.rewind_slot(slot, reuse);
+        held.truncate(reuse);
+        match self.model.forward_on(slot, &prompt[reuse..]) {
+            Ok(logits) => {
+                held.extend_from_slice(&prompt[reuse..]);
+                Ok((logits, reuse))
+            }
+            Err(e) => {
+                // A pass that failed half-way leaves the cache in an unknown state.
+                self.model.rewind_slot(slot, 0);
+                held.clear();
+                Err(e)
+            }
+        }
     }
 
     /// How sure the model is that the answer to a yes/no question is yes: the softmax of its
