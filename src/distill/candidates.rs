@@ -166,7 +166,7 @@ fn context_before(lines: &[Line], n: &Nomination) -> String {
 /// Passages written up side by side (`Llm::chat_many`). A token-by-token pass of the 1.5B
 /// model streams about 0.9 GB of weights whatever its rows; a pass of four rows took 2.8 times
 /// one row's time (candle's block kernels, this project's 2-core machine), so four replies
-/// together cost 1.4 times less, and each is the reply the model writes for its passage alone.
+/// together cost 1.4 times less; each row of a pass is computed as it would be alone (`batch`).
 const BATCH: usize = 4;
 
 /// Writes up the selected nominations. A passage whose reply lacks either line is skipped
