@@ -34,10 +34,7 @@ impl Llm {
     ) -> Result<Vec<Completion>, LlmError> {
         let prompts = chats.iter().map(|m| self.prompt(m)).collect::<Result<Vec<_>, _>>()?;
         for p in &prompts {
-            if p.is_empty() {
-                return Err(LlmError::Internal("empty prompt".into()));
-            }
-            self.check_fits(p.len(), opts.max_tokens)?;
+            self.check_prompt(p, opts.max_tokens)?;
         }
         let Some(longest) = prompts.iter().map(Vec::len).max() else { return Ok(Vec::new()) };
         let width = width.clamp(1, prompts.len());
@@ -137,12 +134,7 @@ impl Llm {
                 };
                 match stop {
                     Some(stop) => {
-                        let mut stream = self.tokenizer.stream_decoder();
-                        let mut text = String::new();
-                        for &t in &l.tokens {
-                            text.extend(stream.push(t)?);
-                        }
-                        text.extend(stream.finish());
+                        let text = self.tokenizer.decode(&l.tokens)?;
                         l.stats.generation_secs = l.started.elapsed().as_secs_f64();
                         out[l.chat] = Some(Completion { text, stop, stats: l.stats });
                         free.push(l.slot);
@@ -154,8 +146,9 @@ impl Llm {
             live = still;
             if !steps.is_empty() {
                 let logits = self.model.step(&steps)?;
-                for (l, logits) in live.iter_mut().zip(logits) {
-                    self.held[l.slot].push(*l.tokens.last().unwrap_or(&0));
+                // `live` holds the sequences that went on, in the order of their steps.
+                for ((&(slot, token), l), logits) in steps.iter().zip(&mut live).zip(logits) {
+                    self.held[slot].push(token);
                     l.logits = logits;
                 }
             }

@@ -148,7 +148,15 @@ impl Llm {
         Ok(ids)
     }
 
-    pub(super) fn check_fits(&self, prompt: usize, max_tokens: usize) -> Result<(), LlmError> {
+    /// A prompt to generate from: not empty, and leaving room for `max_tokens`.
+    pub(super) fn check_prompt(&self, prompt: &[u32], max_tokens: usize) -> Result<(), LlmError> {
+        if prompt.is_empty() {
+            return Err(LlmError::Internal("empty prompt".into()));
+        }
+        self.check_fits(prompt.len(), max_tokens)
+    }
+
+    fn check_fits(&self, prompt: usize, max_tokens: usize) -> Result<(), LlmError> {
         if prompt + max_tokens > self.n_ctx() {
             return Err(LlmError::PromptTooLong {
                 prompt,
@@ -210,10 +218,7 @@ impl Llm {
         schema: Option<&Schema>,
         on_text: &mut dyn FnMut(&str),
     ) -> Result<Completion, LlmError> {
-        if prompt.is_empty() {
-            return Err(LlmError::Internal("empty prompt".into()));
-        }
-        self.check_fits(prompt.len(), opts.max_tokens)?;
+        self.check_prompt(prompt, opts.max_tokens)?;
         let t0 = Instant::now();
         let (mut logits, reuse) = self.prefill(prompt)?;
         let mut stats = Stats {
@@ -324,10 +329,7 @@ impl Llm {
     /// reused from the cache.
     pub fn yes_probability(&mut self, messages: &[ChatMessage]) -> Result<f32, LlmError> {
         let prompt = self.prompt(messages)?;
-        if prompt.is_empty() {
-            return Err(LlmError::Internal("empty prompt".into()));
-        }
-        self.check_fits(prompt.len(), 1)?;
+        self.check_prompt(&prompt, 1)?;
         let (yes, no) = (self.answer_token("Yes")?, self.answer_token("No")?);
         let (logits, _) = self.prefill(&prompt)?;
         let l = logits.to_vec1::<f32>()?;
