@@ -145,7 +145,40 @@ fn strip_tags(s: &str) -> String {
             _ => {}
         }
     }
-    out.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&nbsp;", " ")
+    decode_entities(&out)
+}
+
+/// Text with its HTML character references decoded (`&#39;` → `'`, `&amp;` → `&`): transcripts
+/// exported from web pages carry them (a Practical AI transcript of the Changelog's has
+/// `that&#39;s` throughout), and a quote must not. Each `&…;` is decoded on its own, so a
+/// stray ampersand ("R&D") or an unknown name stays as written.
+fn decode_entities(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let end = rest[1..].find([';', '&', ' ']).map(|e| e + 1).filter(|&e| e <= 10);
+        let decoded = end.filter(|&e| rest.as_bytes()[e] == b';').and_then(|e| {
+            let named = |name: &str| {
+                quick_xml::escape::resolve_predefined_entity(name)
+                    .or((name == "nbsp").then_some(" "))
+            };
+            quick_xml::escape::unescape_with(&rest[..=e], named).ok().map(|d| (e, d))
+        });
+        match decoded {
+            Some((e, d)) => {
+                out.push_str(&d);
+                rest = &rest[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Podcasting 2.0 JSON (`segments` of `startTime`, `endTime`, `body`, `speaker`), or podbrief's
@@ -206,7 +239,7 @@ fn plain(text: &str) -> Vec<Segment> {
         if line.is_empty() || line.starts_with('#') || line.chars().all(|c| "-*_=".contains(c)) {
             continue;
         }
-        let line = unescape_markdown(line);
+        let line = unescape_markdown(&decode_entities(line));
         let (label, rest) = match bold_label(&line) {
             Some((name, rest)) => (Some(name), rest.to_string()),
             None => speaker_and_text(&line, false),

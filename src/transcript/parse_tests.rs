@@ -121,6 +121,16 @@ fn markdown_transcripts_keep_turns_times_and_drop_tags() {
 }
 
 #[test]
+fn character_references_of_web_exports_are_decoded() {
+    let body =
+        "**Daniel Whitenack:** That&#39;s the R&D team &amp; it&#x27;s&nbsp;fine; &bogus; stays.\n";
+    let (_d, p) = write("ep.md", body);
+    let t = read(&p).unwrap();
+    assert_eq!(t.segments[0].text, "That's the R&D team & it's fine; &bogus; stays.");
+    assert_eq!(t.segments[0].speaker.as_deref(), Some("Daniel Whitenack"));
+}
+
+#[test]
 fn text_between_markers_is_timed_to_meet_them_and_never_runs_backwards() {
     // 150 words a minute would put the second paragraph at 80 s; the marker says 40 s.
     let long = "word ".repeat(200);
