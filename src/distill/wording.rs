@@ -266,7 +266,7 @@ mod tests {
 
     #[test]
     fn instructions_copied_into_an_answer_are_caught() {
-        assert!(echoes_prompt("One sentence in your own words, in the third person."));
+        assert!(echoes_prompt("One sentence in the third person with the point."));
         assert!(shares_run(
             "He says: you already have a nice, clean separation.",
             "So you already have a nice clean separation",
