@@ -181,11 +181,12 @@ pub fn text(lines: &[Line], (first, last): (usize, usize)) -> String {
     (first..=last)
         .map(|j| {
             let t = &lines[j].sentence.text;
-            if j > first && unfinished(&lines[j - 1]) {
+            let t = if j > first && unfinished(&lines[j - 1]) {
                 continuation(t.trim())
             } else {
                 super::wording::tidy(t)
-            }
+            };
+            super::wording::settle_pause(&t)
         })
         .collect::<Vec<_>>()
         .join(" ")
