@@ -205,6 +205,24 @@ fn continuation(text: &str) -> String {
     }
 }
 
+/// Up to two following sentences of the same episode while they continue the point (content,
+/// not questions); empty otherwise.
+pub fn after(lines: &[Line], i: usize) -> String {
+    let continues = |n: &Line| {
+        n.episode == lines[i].episode
+            && n.filler.is_none()
+            && !n.sentence.text.trim_end().ends_with('?')
+            && n.sentence.text.split_whitespace().count() >= 5
+    };
+    lines[i + 1..]
+        .iter()
+        .take(2)
+        .take_while(|n| continues(n))
+        .map(|n| super::wording::tidy(&n.sentence.text))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

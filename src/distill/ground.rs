@@ -11,7 +11,7 @@ use crate::embed::Embedder;
 
 use super::candidates::{Nomination, Rewrite};
 use super::excerpt;
-use super::verify::{numbers, unsupported_specifics};
+use super::verify::{numbers, reason_unsaid, unsupported_specifics};
 use super::wording::{
     added_direction, drops_negation, echoes_prompt, leaks_prompt, negated, novelty, repeats_itself,
     self_contained, sentence_case, shares_run, spoken, tidy, topic_only,
@@ -138,6 +138,21 @@ pub fn ground(
         } else {
             excerpt::standing(lines, n.first, n.last, &vector)
         };
+        // A reason the quote beside it does not give is the model's own (`verify::reason_unsaid`):
+        // the note keeps what it says before it, or goes when that is too short to say anything.
+        let quoted = excerpt::text(lines, standing.unwrap_or(excerpt));
+        let mut cut = None;
+        let note = note.and_then(|n| match reason_unsaid(&n, &quoted) {
+            Some((at, _)) if n[..at].split_whitespace().count() >= 6 => {
+                cut = Some(format!("{}.", n[..at].trim_end_matches([',', ';', ' '])));
+                Ok(n)
+            }
+            Some((_, novel)) => Err(format!(
+                "the note gives a reason its quote does not ({:.0} % new words)",
+                novel * 100.0
+            )),
+            None => Ok(n),
+        });
         let quote = match (&note, standing) {
             (Ok(_), run) => run.unwrap_or(excerpt),
             (Err(reason), run) => {
@@ -154,7 +169,12 @@ pub fn ground(
         let quoted = excerpt::text(lines, quote);
         let kept: Vec<&str> =
             kept.into_iter().filter(|s| !shares_run(s, &quoted, COPIED_WORDS)).collect();
-        let mut why = if note.is_ok() { kept.join(" ") } else { String::new() };
+        let mut why = match (&note, cut) {
+            (Ok(_), Some(cut)) if !shares_run(&cut, &quoted, COPIED_WORDS) => cut,
+            (Ok(_), Some(_)) => String::new(),
+            (Ok(_), None) => kept.join(" "),
+            (Err(_), _) => String::new(),
+        };
         // A sentence split inside a quotation leaves its other half behind.
         if why.matches('"').count() % 2 == 1 {
             why = why.replace('"', "");
@@ -201,7 +221,7 @@ pub fn ground(
                 first: j,
                 last: j,
                 claim: tidy(&l.sentence.text),
-                explanation: context_after(lines, j),
+                explanation: excerpt::after(lines, j),
                 quote: l.sentence.text.clone(),
                 speaker: l.sentence.speaker.clone(),
                 edited: l.sentence.edited,
@@ -370,24 +390,6 @@ fn context_lines(
 fn context(lines: &[Line], first: usize, last: usize, n: usize) -> String {
     context_lines(lines, first, last, n)
         .map(|l| l.sentence.text.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Up to two following sentences of the same episode while they continue the point (content,
-/// not questions); empty otherwise.
-fn context_after(lines: &[Line], i: usize) -> String {
-    let continues = |n: &Line| {
-        n.episode == lines[i].episode
-            && n.filler.is_none()
-            && !n.sentence.text.trim_end().ends_with('?')
-            && n.sentence.text.split_whitespace().count() >= 5
-    };
-    lines[i + 1..]
-        .iter()
-        .take(2)
-        .take_while(|n| continues(n))
-        .map(|n| tidy(&n.sentence.text))
         .collect::<Vec<_>>()
         .join(" ")
 }

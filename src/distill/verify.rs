@@ -116,6 +116,69 @@ pub fn unsupported_specifics(claim: &str, source: &str) -> Vec<String> {
     out
 }
 
+/// Words that open the clause in which a note gives its reason or consequence ("…, because…",
+/// "…, allowing…", "…, highlighting…").
+const REASON_MARKERS: &[&str] = &[
+    "because",
+    "since",
+    "so that",
+    "in order to",
+    "to ensure",
+    "ensuring",
+    "allowing",
+    "enabling",
+    "leading to",
+    "making it",
+    "resulting in",
+    "highlighting",
+    "emphasizing",
+    "as it",
+    "as they",
+    "as this",
+    "which can",
+    "which could",
+    "which would",
+    "which will",
+    "which is",
+    "which are",
+    "which makes",
+    "which allows",
+    "which helps",
+    "which leads",
+    "which means",
+];
+
+/// At most this share of the content words of a note's reason clause may be absent from the
+/// quote shown beside it. Judged: notes whose reason clause left at most 30 % of its content
+/// words out of the quote were faithful 92 % of the time, the others 36 % (278 judged notes of
+/// rounds 19-24); a small model that is asked for a reason supplies one.
+const MAX_REASON_NOVELTY: f32 = 0.3;
+
+/// Where the reason clause of `note` has more than `MAX_REASON_NOVELTY` new words against
+/// `quoted` (a reason the reader's quote does not give): the byte at which the clause starts, and
+/// the share.
+pub fn reason_unsaid(note: &str, quoted: &str) -> Option<(usize, f32)> {
+    let clause = reason_clause(note)?;
+    let novel = super::novelty(clause, quoted);
+    (novel > MAX_REASON_NOVELTY).then_some((note.len() - clause.len(), novel))
+}
+
+/// The clause of `note` that gives its reason or consequence: from the first marker on.
+fn reason_clause(note: &str) -> Option<&str> {
+    let lower = note.to_lowercase();
+    REASON_MARKERS
+        .iter()
+        .filter_map(|m| {
+            lower.match_indices(m).map(|(i, _)| i).find(|&i| {
+                let before = lower[..i].ends_with(' ');
+                let after = lower[i + m.len()..].starts_with([' ', ',']);
+                before && after && i > 0
+            })
+        })
+        .min()
+        .and_then(|i| note.get(i..))
+}
+
 /// Capitalised words that are not names.
 const COMMON_CAPS: &[&str] = &["i", "i'm", "i've", "i'd", "i'll", "ai"];
 
@@ -171,5 +234,21 @@ mod tests {
         // Spelled-out numbers count the same as digits, on either side.
         assert!(unsupported_specifics("Prices fell ninety percent.", src).is_empty());
         assert_eq!(unsupported_specifics("About two thousand people.", src), ["2000"]);
+    }
+
+    #[test]
+    fn a_reason_the_quote_does_not_give_is_found() {
+        let quote = "We keep the year in the directory names. Every year we stand up a new \
+                     Kubernetes cluster and move everything over, so the names tell them apart.";
+        let invented = "Gerhard explains that the year in the names matters because it keeps \
+                        the setup compatible with the latest version of Fly.";
+        assert!(reason_unsaid(invented, quote)
+            .is_some_and(|(at, _)| invented[at..].starts_with("because")));
+        let said = "Gerhard keeps the year in directory names because every year a new \
+                    Kubernetes cluster is stood up.";
+        assert_eq!(reason_unsaid(said, quote), None);
+        // No reason clause, nothing to check.
+        assert_eq!(reason_unsaid("Gerhard keeps the year in the names.", quote), None);
+        assert_eq!(reason_clause("Because of it, X."), None);
     }
 }
