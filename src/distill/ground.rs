@@ -140,7 +140,8 @@ pub fn ground(
         };
         // A reason the quote beside it does not give is the model's own (`verify::reason_unsaid`):
         // the note keeps what it says before it, or goes when that is too short to say anything.
-        let quoted = excerpt::text(lines, standing.unwrap_or(excerpt));
+        let quote = standing.unwrap_or(excerpt);
+        let quoted = excerpt::text(lines, quote);
         let mut cut = None;
         let note = note.and_then(|n| match reason_unsaid(&n, &quoted) {
             Some((at, _)) if n[..at].split_whitespace().count() >= 6 => {
@@ -153,20 +154,15 @@ pub fn ground(
             )),
             None => Ok(n),
         });
-        let quote = match (&note, standing) {
-            (Ok(_), run) => run.unwrap_or(excerpt),
-            (Err(reason), run) => {
-                let outcome =
-                    if run.is_some() { "the headline stands over a quote" } else { "dropped" };
-                rejected.push(rejection(lines, n, &rewrite.note, format!("{reason}; {outcome}")));
-                match run {
-                    Some(run) => run,
-                    None => continue,
-                }
+        if let Err(reason) = &note {
+            let outcome =
+                if standing.is_some() { "the headline stands over a quote" } else { "dropped" };
+            rejected.push(rejection(lines, n, &rewrite.note, format!("{reason}; {outcome}")));
+            if standing.is_none() {
+                continue;
             }
-        };
+        }
         // A note sentence that copies the quote would show the reader one sentence twice.
-        let quoted = excerpt::text(lines, quote);
         let kept: Vec<&str> =
             kept.into_iter().filter(|s| !shares_run(s, &quoted, COPIED_WORDS)).collect();
         let mut why = match (&note, cut) {

@@ -165,7 +165,8 @@ pub fn reason_unsaid(note: &str, quoted: &str) -> Option<(usize, f32)> {
 
 /// The clause of `note` that gives its reason or consequence: from the first marker on.
 fn reason_clause(note: &str) -> Option<&str> {
-    let lower = note.to_lowercase();
+    // ASCII case only, so that a byte of `lower` is the same byte of `note`.
+    let lower = note.to_ascii_lowercase();
     REASON_MARKERS
         .iter()
         .filter_map(|m| {

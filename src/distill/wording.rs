@@ -272,10 +272,12 @@ pub fn settle_pause(text: &str) -> String {
     };
     let trim = |b: &str| b.trim_end_matches([',', ';', ' ', '-', '—', '–']).len();
     let mut body = &body[..trim(body)];
+    // `get`, not indexing: the cut may fall inside a character ("…ten €...").
     while let Some(tail) = TAILS.iter().find(|tail| {
-        body.len() > tail.len()
-            && body[body.len() - tail.len()..].eq_ignore_ascii_case(tail)
-            && body[..body.len() - tail.len()].ends_with([' ', ','])
+        let at = body.len().saturating_sub(tail.len());
+        at > 0
+            && body.get(at..).is_some_and(|end| end.eq_ignore_ascii_case(tail))
+            && body[..at].ends_with([' ', ','])
     }) {
         body = &body[..body.len() - tail.len()];
         body = &body[..trim(body)];
@@ -309,6 +311,7 @@ mod tests {
         let cut = "Run these apps, so that you don't have to worry about...";
         assert_eq!(settle_pause(cut), cut);
         assert_eq!(settle_pause("So..."), "So...");
+        assert_eq!(settle_pause("It costs about ten €..."), "It costs about ten €.");
         assert_eq!(settle_pause("A sentence that ends."), "A sentence that ends.");
     }
 
