@@ -6,8 +6,8 @@
 #   scripts/eval-real.sh OUT_DIR [MODEL…]      MODEL: registry name (default: the default LLM)
 #
 # Writes OUT_DIR/MODEL/EPISODE.{json,md} and OUT_DIR/MODEL/times.tsv (episode, seconds, peak
-# RSS in MiB, distill seconds from the brief's stats), and keeps the model's replies in
-# OUT_DIR/MODEL/replies/EPISODE. REPLIES=OLD_OUT_DIR starts each episode with the replies of an
+# RSS in MiB, distill seconds from the brief's stats), keeps the model's replies in
+# OUT_DIR/MODEL/replies/EPISODE and the distillation trace in OUT_DIR/MODEL/logs/EPISODE.log. REPLIES=OLD_OUT_DIR starts each episode with the replies of an
 # earlier run (to re-judge a change after the model's step; its times are then not cold).
 # EPISODES=eval/heldout/episodes briefs the held-out set instead; PODBRIEF_ARGS adds options to
 # `summarize` (e.g. "--llm-passages 20" to judge another setting).
@@ -34,9 +34,14 @@ for model in "${models[@]}"; do
       cp -r "$REPLIES/$model/replies/$id" "$home/llm-replies"
     fi
     start=$(date +%s.%N)
-    PODBRIEF_HOME="$home" /usr/bin/time -f '%M' -o "$home/rss" \
+    # The distillation trace (spans, nominations, the spans written up) goes to logs/, for
+    # replaying the span choice offline (scripts/span-choice.py logs/).
+    mkdir -p "$dir/logs"
+    PODBRIEF_HOME="$home" RUST_LOG="${RUST_LOG:-podbrief::distill=trace}" \
+      /usr/bin/time -f '%M' -o "$home/rss" \
       "$bin" --threads "$threads" summarize "$ep" --llm-model "$model" ${PODBRIEF_ARGS:-} --explain \
-      --format json -o "$dir/$id.json"
+      --format json -o "$dir/$id.json" 2>"$dir/logs/$id.log" \
+      || { tail -20 "$dir/logs/$id.log" >&2; exit 1; }
     secs=$(echo "$(date +%s.%N) - $start" | bc)
     # The same brief as Markdown, from the replies just cached.
     PODBRIEF_HOME="$home" "$bin" --threads "$threads" summarize "$ep" --llm-model "$model" \

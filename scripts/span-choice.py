@@ -8,6 +8,8 @@ against the helpers' labels of where each core point is stated (eval/real/passag
     done
     scripts/span-choice.py LOGS [--budget 10]
 
+(`scripts/eval-real.sh OUT` keeps the same trace in OUT/MODEL/logs/, so LOGS may be that.)
+
 Each log holds the nominated spans as traced ("nominated span {json}": text, score, start, mean
 sentence vector). The script re-runs the choice as podbrief makes it (score less closeness in
 meaning and time to the spans already chosen, after the recurrence weighting), and variants:
