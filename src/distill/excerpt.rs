@@ -184,9 +184,9 @@ pub fn text(lines: &[Line], (first, last): (usize, usize)) -> String {
             let t = if j > first && unfinished(&lines[j - 1]) {
                 continuation(t.trim())
             } else {
-                super::wording::tidy(t)
+                super::prose::tidy(t)
             };
-            super::wording::settle_pause(&t)
+            super::prose::settle_pause(&t)
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -218,7 +218,7 @@ pub fn after(lines: &[Line], i: usize) -> String {
         .iter()
         .take(2)
         .take_while(|n| continues(n))
-        .map(|n| super::wording::tidy(&n.sentence.text))
+        .map(|n| super::prose::tidy(&n.sentence.text))
         .collect::<Vec<_>>()
         .join(" ")
 }

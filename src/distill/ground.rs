@@ -11,10 +11,11 @@ use crate::embed::Embedder;
 
 use super::candidates::{Nomination, Rewrite};
 use super::excerpt;
+use super::prose::tidy;
 use super::verify::{numbers, reason_unsaid, unsupported_specifics};
 use super::wording::{
     added_direction, drops_negation, echoes_prompt, leaks_prompt, negated, novelty, repeats_itself,
-    self_contained, sentence_case, shares_run, spoken, tidy, topic_only,
+    self_contained, sentence_case, shares_run, spoken, topic_only,
 };
 use super::{dot, Candidate, DistillError, Line, Options, Origin, Rejection};
 

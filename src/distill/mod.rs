@@ -22,6 +22,7 @@ pub mod ground;
 mod numbers;
 pub mod pipeline;
 pub mod prepare;
+mod prose;
 pub mod rank;
 pub mod signals;
 pub mod spans;
@@ -33,8 +34,9 @@ use crate::chunk::{ChunkOptions, Sentence};
 
 pub use numbers::to_digits;
 pub use pipeline::{run, Distilled, Models};
+pub use prose::tidy;
 pub use signals::Filler;
-pub use wording::{novelty, tidy};
+pub use wording::novelty;
 
 /// Whether `word` (lower case) is a filler of speech or a function word.
 pub fn is_stop_word(word: &str) -> bool {
