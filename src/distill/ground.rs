@@ -1,11 +1,11 @@
 //! The grounding rules that decide how much of the model's wording may stand for a span. A
-//! headline must echo no instructions, bring in no name or number its passage lacks, flip no
-//! negation and use mostly the passage's own words, or the rewrite is rejected. The note must
-//! pass the same rules more strictly, and keep every negation and figure of what it restates;
-//! when it fails, only the note goes and the entry is the headline over the excerpt of the
-//! span that carries the point (the speaker's own words, see `excerpt`). Either way the quote
-//! is that excerpt, never a paraphrase. Nominations never come from ads, small talk or lines
-//! addressed to an AI, so neither do quotes.
+//! headline must ask no question, echo no instructions, bring in no name or number its passage
+//! lacks, flip no negation and use mostly the passage's own words, or the rewrite is rejected.
+//! The note must pass the same rules more strictly, and keep every negation and figure of what
+//! it restates; when it fails, only the note goes and the entry is the headline over the
+//! excerpt of the span that carries the point (the speaker's own words, see `excerpt`). Either
+//! way the quote is that excerpt, never a paraphrase. Nominations never come from ads, small
+//! talk or lines addressed to an AI, so neither do quotes.
 
 use crate::embed::Embedder;
 
@@ -256,6 +256,10 @@ fn check(
     let note = norm(&r.note);
     if !(2..=16).contains(&headline.split_whitespace().count()) {
         return Err("the headline is not a short title".into());
+    }
+    // A question names a topic; the brief promises what was said about it.
+    if headline.ends_with('?') {
+        return Err("the headline asks a question instead of stating the point".into());
     }
     // The speakers' names are given with the passage, so a note may use them.
     let names: Vec<&str> = (n.first.saturating_sub(1)..=n.last)

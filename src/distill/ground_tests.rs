@@ -63,4 +63,6 @@ fn a_headline_that_flips_or_invents_rejects_the_whole_rewrite() {
     assert!(check(&flipped, &n, &l).is_err());
     let invented = rewrite("Google moved its build in 2019", "The team moved the build.");
     assert!(check(&invented, &n, &l).is_err());
+    let asked = rewrite("Why did releases get faster?", "The team moved the build.");
+    assert!(check(&asked, &n, &l).is_err_and(|e| e.contains("question")));
 }

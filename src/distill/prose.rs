@@ -27,9 +27,10 @@ pub fn tidy(text: &str) -> String {
 
 /// A quoted sentence as written prose: the transcript marks a pause or a speaker trailing off
 /// with "..." (mid-turn and at a turn's end), which a reader of a quote takes for words cut
-/// off (judged on the real episodes, round 24). Where the words before it end a clause, the dots become a full stop
-/// and a tail left hanging before them goes ("…but we do, so..." → "…but we do."); a sentence
-/// that stops mid-phrase ("…to worry about...") is cut off indeed and keeps its dots.
+/// off (judged on the real episodes, round 24). Where the words before it end a clause, the dots
+/// become a full stop and a tail left hanging before them goes ("…but we do, so..." → "…but we
+/// do."), as does a last clause left unfinished; a sentence that stops mid-phrase with nothing
+/// before it to stand ("You don't have to worry about...") is cut off indeed and keeps its dots.
 pub fn settle_pause(text: &str) -> String {
     const TAILS: &[&str] = &[
         "and things",
@@ -72,12 +73,37 @@ pub fn settle_pause(text: &str) -> String {
         body = &body[..body.len() - tail.len()];
         body = &body[..trim(body)];
     }
-    let last = body.rsplit(' ').next().unwrap_or("").to_lowercase();
-    if body.split_whitespace().count() < 3 || MID_PHRASE.contains(&last.as_str()) {
+    let mid_phrase = |b: &str| {
+        let last = b.rsplit(' ').next().unwrap_or("").to_lowercase();
+        MID_PHRASE.contains(&last.as_str())
+    };
+    // A last clause the speaker trailed off in before finishing it goes, where enough of the
+    // sentence stands before it: one cut mid-phrase ("…to run these apps, so that you don't
+    // have to worry about...") or one still waiting for its main clause ("…in a day or two,
+    // because once you understand the sideways tree..."). "…, so we rewrote it..." is finished.
+    if let Some((head, clause)) = body.rsplit_once(", ") {
+        let opens: Vec<String> = clause.split_whitespace().take(2).map(str::to_lowercase).collect();
+        let waiting = opens.len() == 2 && opens.iter().all(|w| HANGING.contains(&w.as_str()));
+        let head = &head[..trim(head)];
+        if (waiting || mid_phrase(body))
+            && head.split_whitespace().count() >= 5
+            && !mid_phrase(head)
+        {
+            return format!("{head}.");
+        }
+    }
+    if body.split_whitespace().count() < 3 || mid_phrase(body) {
         return t.to_string();
     }
     format!("{body}.")
 }
+
+/// Words that open a clause that needs another to finish it; two in a row ("because once…",
+/// "so if…") leave the sentence waiting for its main clause.
+const HANGING: &[&str] = &[
+    "because", "cause", "so", "once", "if", "when", "whenever", "since", "until", "unless",
+    "while", "where", "which", "although", "though", "whereas",
+];
 
 #[cfg(test)]
 mod tests {
@@ -97,8 +123,28 @@ mod tests {
             settle_pause("All the network elements that we have..."),
             "All the network elements that we have."
         );
-        // Cut off mid-phrase: the dots stay.
-        let cut = "Run these apps, so that you don't have to worry about...";
+        // A clause left unfinished goes; cut off mid-phrase with nothing to stand, the dots stay.
+        assert_eq!(
+            settle_pause("Use Heroku to run these apps, so that you don't have to worry about..."),
+            "Use Heroku to run these apps."
+        );
+        assert_eq!(
+            settle_pause(
+                "HTML you can pick up in a day or two, because once you understand the tree..."
+            ),
+            "HTML you can pick up in a day or two."
+        );
+        assert_eq!(
+            settle_pause("We saw hubs, and switches, and all the network elements that we have..."),
+            "We saw hubs, and switches, and all the network elements that we have."
+        );
+        let cut = "Run these apps, so you don't have to worry about...";
+        assert_eq!(settle_pause(cut), cut);
+        assert_eq!(
+            settle_pause("It was far too slow for us, so we rewrote it in Rust..."),
+            "It was far too slow for us, so we rewrote it in Rust."
+        );
+        let cut = "You don't have to worry about...";
         assert_eq!(settle_pause(cut), cut);
         assert_eq!(settle_pause("So..."), "So...");
         assert_eq!(settle_pause("It costs about ten €..."), "It costs about ten €.");
