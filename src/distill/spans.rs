@@ -90,6 +90,27 @@ const REASONS: &[&str] = &[
     "is not going to",
 ];
 
+/// Questions that ask a guest who they are or how they came to the subject: the answer is an
+/// introduction (a career, a first project), which readers never count as one of the episode's
+/// points (judged: "guest background … an introduction rather than an insight").
+const WHO_ARE_YOU: &[&str] = &[
+    "introduce yourself",
+    "about yourself",
+    "your background",
+    "who are you",
+    "how did you become",
+    "how did you end up",
+    "how did you come to",
+    "how did you get into",
+    "how did you get involved",
+    "how did you get started",
+    "how'd you get into",
+    "how'd you get involved",
+    "how'd you get started",
+];
+/// A span answering such a question keeps this share of its score.
+const INTRODUCTION: f32 = 0.4;
+
 /// A passage `first..=last` (line indices) of one episode, its best sentence and its score.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Span {
@@ -234,6 +255,7 @@ fn score(
     let length = if words < 45 { 0.8 } else { 1.0 };
     let at = (first - start) as f32 / (end - start).max(1) as f32;
     let edge = if !(EDGE..=1.0 - EDGE).contains(&at) { 0.5 } else { 1.0 };
+    let edge = if introduces(lines, first, start) { edge * INTRODUCTION } else { edge };
     // A transcript without speakers is one turn: every span counts as a long one.
     let floor = 0.6 + 0.4 * (turn_words as f32 / LONG_TURN_WORDS).min(1.0);
     let score =
@@ -255,6 +277,24 @@ impl Span {
     pub fn nomination(&self) -> super::candidates::Nomination {
         super::candidates::Nomination { line: self.key, first: self.first, last: self.last }
     }
+}
+
+/// Whether the turn holding line `first` answers a question of [`WHO_ARE_YOU`] that closes the
+/// turn before it (episode lines from `start`).
+fn introduces(lines: &[Line], first: usize, start: usize) -> bool {
+    let turn = |j: usize| lines[j].sentence.turn;
+    let Some(opens) = (start..=first).rev().find(|&j| j == start || turn(j - 1) != turn(first))
+    else {
+        return false;
+    };
+    if opens == start || lines[first].sentence.speaker.is_none() {
+        return false;
+    }
+    let asked = turn(opens - 1);
+    (opens.saturating_sub(3).max(start)..opens).filter(|&j| turn(j) == asked).any(|j| {
+        let text = lines[j].sentence.text.to_lowercase().replace('’', "'");
+        is_question(&text) && WHO_ARE_YOU.iter().any(|p| text.contains(p))
+    })
 }
 
 /// How many argument markers (a reason, consequence, contrast or stance) `text` uses.

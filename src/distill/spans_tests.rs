@@ -112,3 +112,19 @@ fn a_subject_the_talk_returns_to_is_chosen_over_an_aside() {
     let chosen = select(&spans, &lines, 1);
     assert_eq!(chosen, vec![1], "the recurring subject, not the aside");
 }
+
+#[test]
+fn an_answer_to_who_are_you_is_an_introduction() {
+    let asked = |turn: usize, question: &str| {
+        let mut lines = vec![line(turn, "Host", question, None)];
+        lines.extend((0..4).map(|_| line(turn + 1, "Guest", POINT, None)));
+        lines
+    };
+    let mut lines = asked(0, "I'm curious, how did you become part of the panel?");
+    lines.extend(asked(2, "So why did you move everything into one repository?"));
+    assert!(introduces(&lines, 1, 0) && introduces(&lines, 3, 0));
+    assert!(!introduces(&lines, 6, 0) && !introduces(&lines, 0, 0));
+    let spans = spans(&lines);
+    let score = |at: usize| spans.iter().find(|s| s.first == at).map(|s| s.score);
+    assert!(score(1).zip(score(6)).is_some_and(|(bio, point)| bio < point), "{spans:?}");
+}
