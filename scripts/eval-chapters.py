@@ -2,7 +2,9 @@
 """Chapter boundaries against human references: recall and precision within a tolerance.
 
     scripts/eval-chapters.py OUT_DIR [--tol 30] [--ref eval/real/chapters/reference]
-                             [--second eval/real/chapters/second]
+                             [--second eval/real/chapters/second] [--episodes eval/real/episodes]
+
+The held-out set: --ref eval/heldout/chapters/reference --episodes eval/heldout/episodes.
 
 OUT_DIR holds EPISODE.chapters.json files (Podcasting 2.0, from `podbrief chapters -f json -o`).
 A reference chapter gives the transcript line and first words where it starts; its time is found
@@ -75,8 +77,8 @@ def words(t):
     return re.findall(r"[a-z0-9']+", t.lower().replace("\\", ""))
 
 
-def reference_times(path, episode):
-    segs = segments(os.path.join(EPISODES, episode + ".md"))
+def reference_times(path, episode, episodes=EPISODES):
+    segs = segments(os.path.join(episodes, episode + ".md"))
     out = []
     for c in json.load(open(path))["chapters"]:
         first = words(c["first_words"])[:5]
@@ -110,11 +112,12 @@ def main():
     ap.add_argument("--tol", type=float, default=30.0)
     ap.add_argument("--ref", default="eval/real/chapters/reference")
     ap.add_argument("--second", default="eval/real/chapters/second")
+    ap.add_argument("--episodes", default=EPISODES, help="where the transcripts are")
     a = ap.parse_args()
     rows, tot, ceil = [], [0, 0, 0], [0, 0, 0]
     for f in sorted(os.listdir(a.ref)):
         ep = f[:-5]
-        ref = reference_times(os.path.join(a.ref, f), ep)
+        ref = reference_times(os.path.join(a.ref, f), ep, a.episodes)
         got = os.path.join(a.out, ep + ".chapters.json")
         if not os.path.exists(got):
             continue
@@ -125,7 +128,7 @@ def main():
         c = ""
         same = os.path.exists(sec) and json.load(open(sec)) == json.load(open(os.path.join(a.ref, f)))
         if os.path.exists(sec) and not same:
-            ch, cr, cp = match(ref, reference_times(sec, ep), a.tol)
+            ch, cr, cp = match(ref, reference_times(sec, ep, a.episodes), a.tol)
             ceil = [x + y for x, y in zip(ceil, (ch, cr, cp))]
             c = f"{ch}/{cr}"
         rows.append(f"| {ep} | {r} | {p} | {h}/{r} ({h / r:.0%}) | {h}/{p} ({h / max(p, 1):.0%}) | {c or '–'} |")

@@ -8,7 +8,8 @@
 //! guest), a question from the same speaker right there. The best candidates win, one chapter
 //! per five minutes or so, never two within `min_len` of each other. The window and weights were
 //! chosen on `eval/real/` against human boundaries (`scripts/eval-chapters.py`): 65 % of them
-//! found within 30 s, where a second human finds 85 %.
+//! found within 30 s, where a second human finds 85 %. On two shows they were not chosen on
+//! (`eval/heldout/`) they find 33 %, a second human 87 %: they fit Go Time and JS Party.
 
 use std::collections::HashMap;
 
@@ -75,6 +76,7 @@ const TRANSITIONS: &[&str] = &[
     "let me ask",
     "i want to ask",
     "i wanted to ask",
+    "i wanna ask",
     "i'm curious",
     "coming back",
     "back into it",
