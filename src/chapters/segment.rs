@@ -1,15 +1,17 @@
 //! Where a conversation changes subject, from sentence embeddings and how hosts steer.
 //!
 //! Each place a new paragraph or turn begins (or a sentence that says it moves on: "let's talk
-//! about", "speaking of", "another thing") is a candidate. Its score is how different the four
-//! minutes after it are from the four minutes before (one minus the cosine of their mean
+//! about", "speaking of", "another thing") is a candidate. Its score is how different the minute
+//! and a half after it is from the minute and a half before (one minus the cosine of their mean
 //! sentence vectors), plus what marks a host changing the subject: a transition phrase, a new
 //! turn, a turn taken by someone other than the episode's main talker (in an interview, the
 //! guest), a question from the same speaker right there. The best candidates win, one chapter
-//! per five minutes or so, never two within `min_len` of each other. The window and weights were
-//! chosen on `eval/real/` against human boundaries (`scripts/eval-chapters.py`): 65 % of them
-//! found within 30 s, where a second human finds 85 %. On two shows they were not chosen on
-//! (`eval/heldout/`) they find 33 %, a second human 87 %: they fit Go Time and JS Party.
+//! per five minutes or so, never two within `min_len` of each other. The weights were chosen on
+//! `eval/real/` against human boundaries (`scripts/eval-chapters.py`). A four-minute window fit
+//! those two shows (65 % of their boundaries found within 30 s, a second human 85 %) but found
+//! 33 % on two others (`eval/heldout/`, a second human 87 %), whose hosts move on within a
+//! turn or after a short exchange; 90 s finds 62 % and 52 %, and 52 % against 40 % on a fifth
+//! show chosen after the window was (`eval/heldout/founders/`).
 
 use std::collections::HashMap;
 
@@ -34,7 +36,7 @@ pub struct SegmentOptions {
 impl Default for SegmentOptions {
     fn default() -> Self {
         SegmentOptions {
-            window: 240.0,
+            window: 90.0,
             per_chapter: 300.0,
             min_chapters: 4,
             max_chapters: 15,
