@@ -255,11 +255,15 @@ fn score(
     let length = if words < 45 { 0.8 } else { 1.0 };
     let at = (first - start) as f32 / (end - start).max(1) as f32;
     let edge = if !(EDGE..=1.0 - EDGE).contains(&at) { 0.5 } else { 1.0 };
-    let edge = if introduces(lines, first, start) { edge * INTRODUCTION } else { edge };
+    let introduction = if introduces(lines, first, start) { INTRODUCTION } else { 1.0 };
     // A transcript without speakers is one turn: every span counts as a long one.
     let floor = 0.6 + 0.4 * (turn_words as f32 / LONG_TURN_WORDS).min(1.0);
-    let score =
-        (0.45 * specificity + 0.55 * argues) * floor * (1.0 - 0.6 * questions) * length * edge;
+    let score = (0.45 * specificity + 0.55 * argues)
+        * floor
+        * (1.0 - 0.6 * questions)
+        * length
+        * edge
+        * introduction;
     let vectors: Vec<&[f32]> = span.iter().map(|l| l.vector.as_slice()).collect();
     let central = dot(&mean_vector(&vectors), centroid);
     Some((Span { first, last, key, score }, central))
@@ -279,8 +283,8 @@ impl Span {
     }
 }
 
-/// Whether the turn holding line `first` answers a question of [`WHO_ARE_YOU`] that closes the
-/// turn before it (episode lines from `start`).
+/// Whether the turn holding line `first` answers a question of [`WHO_ARE_YOU`] among the last
+/// three sentences of the turn before it (episode lines from `start`; never without speakers).
 fn introduces(lines: &[Line], first: usize, start: usize) -> bool {
     let turn = |j: usize| lines[j].sentence.turn;
     let Some(opens) = (start..=first).rev().find(|&j| j == start || turn(j - 1) != turn(first))
