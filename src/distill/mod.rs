@@ -16,6 +16,7 @@
 pub mod ads;
 pub mod assemble;
 pub mod candidates;
+mod checks;
 pub mod cluster;
 mod excerpt;
 pub mod ground;
