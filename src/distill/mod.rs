@@ -123,9 +123,9 @@ pub struct Options {
     /// At most this many nominated passages are written up by the LLM, chosen for value and
     /// coverage. Bounds the time of long episodes: about 6 s each for Qwen2.5-Coder-1.5B on 2
     /// cores, written four at a time (`candidates::rewrite`); about 60 % pass the grounding
-    /// rules. 14 rather than 10: the four more write-ups
-    /// gave the ranking better points to choose from (judged, round 20: good entries 2.3 and 2.2
-    /// of 5 against 1.7, fragments halved), for about a quarter more distillation time.
+    /// rules. 14 rather than 10: the four more write-ups gave the ranking better points to
+    /// choose from (judged, round 20: good entries 2.3 and 2.2 of 5 against 1.7, fragments
+    /// halved), for about a quarter more distillation time.
     pub llm_passages: usize,
     /// `llm_passages` applies to each episode on its own rather than to the whole run. Batches
     /// use it: an episode's rewrites then do not depend on which other episodes share the run,

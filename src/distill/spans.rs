@@ -287,10 +287,9 @@ impl Span {
 /// three sentences of the turn before it (episode lines from `start`; never without speakers).
 fn introduces(lines: &[Line], first: usize, start: usize) -> bool {
     let turn = |j: usize| lines[j].sentence.turn;
-    let Some(opens) = (start..=first).rev().find(|&j| j == start || turn(j - 1) != turn(first))
-    else {
-        return false;
-    };
+    // The first line of the turn (the search always ends at `start`).
+    let opens = (start..=first).rev().find(|&j| j == start || turn(j - 1) != turn(first));
+    let opens = opens.unwrap_or(start);
     if opens == start || lines[first].sentence.speaker.is_none() {
         return false;
     }
