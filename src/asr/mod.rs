@@ -3,6 +3,7 @@
 
 mod candle;
 mod decode;
+mod kernels;
 mod longform;
 mod mel;
 mod rules;

@@ -11,6 +11,8 @@ use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::{Conv1d, Conv1dConfig, Embedding, LayerNorm, VarBuilder};
 
+use super::kernels;
+
 pub use candle_transformers::models::whisper::Config;
 
 /// A linear layer that may also keep a Q8_0 copy of its weight. A decoding step feeds a few rows
@@ -108,7 +110,7 @@ impl Attention {
         if let Some(mask) = mask {
             w = w.broadcast_add(mask)?;
         }
-        let w = candle_nn::ops::softmax_last_dim(&w)?;
+        let w = kernels::softmax_last_dim(w)?;
         let y = w.matmul(v)?.transpose(1, 2)?.flatten_from(2)?;
         self.out.forward(&y)
     }
@@ -144,7 +146,7 @@ impl Block {
     }
 
     fn mlp(&self, x: &Tensor) -> Result<Tensor> {
-        let h = self.fc2.forward(&self.fc1.forward(&self.mlp_ln.forward(x)?)?.gelu()?)?;
+        let h = self.fc2.forward(&kernels::gelu(self.fc1.forward(&self.mlp_ln.forward(x)?)?)?)?;
         x + h
     }
 }
@@ -182,8 +184,8 @@ impl Encoder {
 
     /// (1, n_mels, 3000) log-mel → (1, 1500, d_model) audio features.
     pub fn forward(&self, mel: &Tensor) -> Result<Tensor> {
-        let x = self.conv1.forward(mel)?.gelu()?;
-        let x = self.conv2.forward(&x)?.gelu()?.transpose(1, 2)?;
+        let x = kernels::gelu(self.conv1.forward(mel)?)?;
+        let x = kernels::gelu(self.conv2.forward(&x)?)?.transpose(1, 2)?;
         let t = x.dim(1)?;
         let mut x = x.broadcast_add(&self.positions.narrow(0, 0, t)?)?;
         for b in &self.blocks {
