@@ -20,8 +20,10 @@ pub mod feed;
 pub mod llm;
 pub mod mail;
 pub mod models;
+pub mod q8;
 pub mod store;
 pub mod transcript;
+pub mod vecmath;
 
 /// An error and its causes on one line, `error: cause: cause`, leaving out a cause whose text an
 /// earlier part already carries (many errors repeat their source in their own message).

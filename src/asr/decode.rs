@@ -192,7 +192,12 @@ impl WindowDecoder<'_> {
                 beams = next;
                 break;
             }
-            state.reorder(&sources)?;
+            let (next, sources) = keep_slots(next, sources);
+            if sources.iter().enumerate().any(|(i, &s)| s as usize != i)
+                || beams.len() != next.len()
+            {
+                state.reorder(&sources)?;
+            }
             let last: Vec<u32> =
                 next.iter().map(|(s, _)| *s.last().unwrap_or(&self.tok.eot)).collect();
             let input = Tensor::new(last.as_slice(), self.device)?.unsqueeze(1)?;
@@ -212,6 +217,31 @@ impl WindowDecoder<'_> {
             })
             .ok_or_else(|| AsrError::Model("beam search produced nothing".into()))
     }
+}
+
+/// Puts each beam in its source's slot where that slot is free, so that a step whose beams all
+/// extend their own sequences needs no copy of the key/value cache (the order of the beams means
+/// nothing to the search; a reorder copies every layer's cache).
+fn keep_slots<T>(next: Vec<T>, sources: Vec<u32>) -> (Vec<T>, Vec<u32>) {
+    let n = next.len();
+    let mut slot: Vec<Option<usize>> = vec![None; n];
+    let mut placed = vec![false; n];
+    for (i, &s) in sources.iter().enumerate() {
+        let s = s as usize;
+        if s < n && slot[s].is_none() {
+            slot[s] = Some(i);
+            placed[i] = true;
+        }
+    }
+    let mut rest = (0..n).filter(|&i| !placed[i]);
+    for free in slot.iter_mut().filter(|s| s.is_none()) {
+        *free = rest.next();
+    }
+    let mut items: Vec<Option<T>> = next.into_iter().map(Some).collect();
+    slot.into_iter()
+        .flatten()
+        .map(|i| (items[i].take().expect("each beam placed once"), sources[i]))
+        .unzip()
 }
 
 fn argmax(x: &[f32]) -> u32 {
@@ -283,6 +313,18 @@ mod tests {
         let speech = "And so my fellow Americans, ask not what your country can do for you.";
         assert!(compression_ratio(&loop_text) > 2.4);
         assert!(compression_ratio(speech) < 2.4);
+    }
+
+    #[test]
+    fn beams_keep_their_sources_slots() {
+        // Beam 0 had two children, beam 2 none: the second child takes the free slot 2.
+        let (next, sources) = keep_slots(vec!["a", "b", "c", "d"], vec![1, 0, 0, 3]);
+        assert_eq!(sources, vec![0, 1, 0, 3]);
+        assert_eq!(next, vec!["b", "a", "c", "d"]);
+        // Every beam extends its own sequence: nothing to copy.
+        assert_eq!(keep_slots(vec![1, 2, 3], vec![2, 0, 1]).1, vec![0, 1, 2]);
+        // Widening one beam into three.
+        assert_eq!(keep_slots(vec![1, 2, 3], vec![0, 0, 0]).1, vec![0, 0, 0]);
     }
 
     #[test]
