@@ -3,7 +3,7 @@
 //! Token-by-token decoding multiplies one to a few rows (one per beam, or per batched reply) by
 //! every weight matrix. candle's Q8_0 product does that one dot product per output, each with its
 //! own horizontal sum, and its tiled VNNI path (`repack_x86`) only takes widths that are a
-//! multiple of 256: Whisper tiny's 384 and Qwen2.5-0.5B's 896 are not. In `perf` of a beam-5
+//! multiple of 256, which Whisper tiny's 384 is not. In `perf` of a beam-5
 //! transcription, candle's `BlockQ8_0::vec_dot` was 30 % of the CPU time, and five rows cost
 //! four times one.
 //!
