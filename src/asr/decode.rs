@@ -193,11 +193,7 @@ impl WindowDecoder<'_> {
                 break;
             }
             let (next, sources) = keep_slots(next, sources);
-            if sources.iter().enumerate().any(|(i, &s)| s as usize != i)
-                || beams.len() != next.len()
-            {
-                state.reorder(&sources)?;
-            }
+            state.reorder(&sources)?;
             let last: Vec<u32> =
                 next.iter().map(|(s, _)| *s.last().unwrap_or(&self.tok.eot)).collect();
             let input = Tensor::new(last.as_slice(), self.device)?.unsqueeze(1)?;
@@ -221,7 +217,8 @@ impl WindowDecoder<'_> {
 
 /// Puts each beam in its source's slot where that slot is free, so that a step whose beams all
 /// extend their own sequences needs no copy of the key/value cache (the order of the beams means
-/// nothing to the search; a reorder copies every layer's cache).
+/// nothing to the search; `DecoderState::reorder` copies every layer's cache unless the order
+/// is the one it holds).
 fn keep_slots<T>(next: Vec<T>, sources: Vec<u32>) -> (Vec<T>, Vec<u32>) {
     let n = next.len();
     let mut slot: Vec<Option<usize>> = vec![None; n];

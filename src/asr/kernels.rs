@@ -15,24 +15,26 @@ use crate::vecmath;
 
 /// `x.gelu()` (the tanh approximation), computed in place where `x` is an f32 CPU tensor.
 pub fn gelu(x: Tensor) -> Result<Tensor> {
-    if fast(&x) {
-        let x = x.contiguous()?;
-        x.inplace_op1(&Gelu)?;
-        Ok(x)
-    } else {
-        x.gelu()
-    }
+    in_place(x, &Gelu, Tensor::gelu)
 }
 
 /// `candle_nn::ops::softmax_last_dim(x)`, computed in place where `x` is an f32 CPU tensor.
 pub fn softmax_last_dim(x: Tensor) -> Result<Tensor> {
-    if fast(&x) {
-        let x = x.contiguous()?;
-        x.inplace_op1(&Softmax)?;
-        Ok(x)
-    } else {
-        candle_nn::ops::softmax_last_dim(&x)
+    in_place(x, &Softmax, candle_nn::ops::softmax_last_dim)
+}
+
+/// `op` applied to `x` in place where it is an f32 CPU tensor, else candle's own version.
+fn in_place(
+    x: Tensor,
+    op: &impl InplaceOp1,
+    candle: impl FnOnce(&Tensor) -> Result<Tensor>,
+) -> Result<Tensor> {
+    if !fast(&x) {
+        return candle(&x);
     }
+    let x = x.contiguous()?;
+    x.inplace_op1(op)?;
+    Ok(x)
 }
 
 fn fast(x: &Tensor) -> bool {

@@ -233,8 +233,14 @@ pub struct DecoderState {
 
 impl DecoderState {
     /// Keeps only the rows `sources` (one per new beam), in that order; also used to widen a
-    /// batch of one into a batch of beams after the prompt.
+    /// batch of one into a batch of beams after the prompt. Rows already in that order are left
+    /// as they are, with nothing copied.
     pub fn reorder(&mut self, sources: &[u32]) -> Result<()> {
+        let batch = self.self_kv.iter().flatten().next().map(|kv| kv.0.dim(0)).transpose()?;
+        let same = sources.iter().enumerate().all(|(i, &s)| s as usize == i);
+        if same && batch == Some(sources.len()) {
+            return Ok(());
+        }
         let idx = Tensor::new(sources, self.cross_kv[0].0.device())?;
         let len = self.len;
         let sel = |t: &Tensor| -> Result<Tensor> {
