@@ -6,7 +6,7 @@
 //! were said.
 
 use super::spans::{is_statement, reasons};
-use super::wording::self_contained;
+use super::wording::{negated, self_contained};
 use super::{dot, Line};
 
 /// An excerpt stops before it would pass this many words, and holds at most this many
@@ -15,13 +15,19 @@ use super::{dot, Line};
 /// to 75 words and three: the reason often comes after the sentence that states the point.
 const MAX_WORDS: usize = 130;
 const MAX_SENTENCES: usize = 5;
+/// A quote's opening sentence less similar to the claim than this share of the quote's closest
+/// sentence is the end of another thought ([`trim_lead`]).
+const STRAY: f32 = 0.5;
+/// Sentences shorter than this may be left out of a quote as asides ([`asides`]).
+const ASIDE_WORDS: usize = 7;
 
 /// The best run `(first, last)` of sentences of `first..=last` for a claim with embedding
 /// `claim`: the closest in meaning, preferring runs that start a thought (not "It…", "And…")
 /// and that say more than one sentence can; never a question or filler.
 pub fn excerpt(lines: &[Line], first: usize, last: usize, claim: &[f32]) -> (usize, usize) {
     let last = turn_end(lines, last);
-    let (a, b) = best_run(lines, first, last, claim, |_, _| true).unwrap_or((first, first));
+    let run = best_run(lines, first, last, claim, |_, _| true).unwrap_or((first, first));
+    let (a, b) = trim_lead(lines, run, claim, |_, _| true);
     finish(lines, a, b)
 }
 
@@ -35,7 +41,9 @@ pub fn standing(
     claim: &[f32],
 ) -> Option<(usize, usize)> {
     let last = turn_end(lines, last);
-    let (a, b) = best_run(lines, first, last, claim, |a, b| stands_alone(lines, a, b))?;
+    let accept = |a, b| stands_alone(lines, a, b);
+    let run = best_run(lines, first, last, claim, accept)?;
+    let (a, b) = trim_lead(lines, run, claim, accept);
     Some(finish(lines, a, b))
 }
 
@@ -94,6 +102,39 @@ fn best_run(
         }
     }
     best.map(|(run, _)| run)
+}
+
+/// `run` without the sentences at its start that are far from the claim (less similar than
+/// `STRAY` times its closest sentence), while what is left is still a run `accept` allows. A
+/// run is chosen partly for its length and opening, so it can take in the end of another
+/// thought before the point ("Jon, if you had it, of course, you could add more Linux
+/// boxes…", "For example, last Friday we shipped it. It's an experimental feature…"); blind
+/// readers marked such quotes as opening mid-thought. Its end stays: a reason or outcome often
+/// shares few words with the claim and still belongs.
+fn trim_lead(
+    lines: &[Line],
+    (mut a, b): (usize, usize),
+    claim: &[f32],
+    accept: impl Fn(usize, usize) -> bool,
+) -> (usize, usize) {
+    let sim = |j: usize| dot(claim, &lines[j].vector);
+    let closest = (a..=b).map(sim).fold(f32::MIN, f32::max);
+    let opens = |j: usize| self_contained(&lines[j].sentence.text);
+    // Never trade an opening that reads on its own for one that leans on what came before.
+    let must_open = opens(a);
+    let mut k = a;
+    while k < b && sim(k) < STRAY * closest {
+        k += 1;
+        if accept(k, b) && !continues(lines, k) && (opens(k) || !must_open) {
+            a = k;
+        }
+    }
+    (a, b)
+}
+
+/// Whether line `j` goes on with a sentence the transcript broke off before it.
+fn continues(lines: &[Line], j: usize) -> bool {
+    j > 0 && unfinished(&lines[j - 1]) && same_turn(&lines[j - 1], &lines[j])
 }
 
 /// `a..=b`, with a sentence the transcript broke off mid-clause finished from the same turn,
@@ -174,12 +215,42 @@ pub fn stands_alone(lines: &[Line], first: usize, last: usize) -> bool {
         && reasons(&statements.join(" ")) >= 1
 }
 
+/// The lines inside `run` (neither its first nor its last) that a quote leaves out: short
+/// asides far from the claim ("Stuff like that.", "That was November 2021."), which blind
+/// readers marked as fragments inside otherwise clear quotes. Only a finished sentence of fewer
+/// than `ASIDE_WORDS` words, less similar to the claim than `STRAY` times the quote's closest
+/// sentence, with no negation (leaving out "It doesn't." would flip what is said), and not the
+/// start of a sentence the next line finishes. A quote's last sentence stays even then: judged,
+/// "…start copy-pasting the snippets. In a step, in a file." lost where the snippets go.
+pub fn asides(lines: &[Line], (first, last): (usize, usize), claim: &[f32]) -> Vec<usize> {
+    let sim = |j: usize| dot(claim, &lines[j].vector);
+    let closest = (first..=last).map(sim).fold(f32::MIN, f32::max);
+    (first + 1..last)
+        .filter(|&j| {
+            let t = &lines[j].sentence.text;
+            t.split_whitespace().count() < ASIDE_WORDS
+                && sim(j) < STRAY * closest
+                && !unfinished(&lines[j])
+                && !continues(lines, j)
+                && !negated(t)
+        })
+        .collect()
+}
+
 /// The excerpt's text: its sentences joined, each cleaned of a leading "So,"/"And" and
 /// capitalised, so it reads as written prose while every word stays the speaker's. A piece
-/// that continues a sentence the transcript broke off is joined as it is.
-pub fn text(lines: &[Line], (first, last): (usize, usize)) -> String {
-    (first..=last)
-        .map(|j| {
+/// that continues a sentence the transcript broke off is joined as it is. The lines of `skip`
+/// ([`asides`]) are left out, each run of them marked "[…]".
+pub fn text(lines: &[Line], (first, last): (usize, usize), skip: &[usize]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for j in first..=last {
+        if skip.contains(&j) {
+            if out.last().is_some_and(|s| s != "[…]") {
+                out.push("[…]".into());
+            }
+            continue;
+        }
+        out.push({
             let t = &lines[j].sentence.text;
             let t = if j > first && unfinished(&lines[j - 1]) {
                 continuation(t.trim())
@@ -187,9 +258,9 @@ pub fn text(lines: &[Line], (first, last): (usize, usize)) -> String {
                 super::prose::tidy(t)
             };
             super::prose::settle_pause(&t)
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+        });
+    }
+    out.join(" ")
 }
 
 /// A piece that goes on with the sentence before it ("…who is this representative of, and if
@@ -224,112 +295,5 @@ pub fn after(lines: &[Line], i: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::chunk::Sentence;
-
-    fn line(text: &str, vector: Vec<f32>) -> Line {
-        Line {
-            episode: 0,
-            sentence: Sentence { text: text.into(), ..Default::default() },
-            filler: None,
-            specificity: 0.5,
-            centrality: 0.5,
-            score: 0.5,
-            vector,
-        }
-    }
-
-    #[test]
-    fn the_excerpt_is_the_run_that_carries_the_claim_and_skips_questions() {
-        let lines = vec![
-            line("What do you think about the weather these days, honestly?", vec![1.0, 0.0]),
-            line("We ran the whole build in one repository for three years.", vec![0.0, 1.0]),
-            line("Releases took a day instead of a week because nothing waited.", vec![0.1, 1.0]),
-            line("Anyway, I had a sandwich that afternoon, which was nice enough.", vec![1.0, 0.1]),
-        ];
-        let claim = [0.0, 1.0];
-        assert_eq!(excerpt(&lines, 0, 3, &claim), (1, 2));
-        assert!(text(&lines, (1, 2)).starts_with("We ran"));
-    }
-
-    #[test]
-    fn a_failed_note_finds_the_run_of_its_span_that_stands_alone() {
-        let lines = vec![
-            line("Because at the end of the day, nobody splits services for fun.", vec![0.0, 1.0]),
-            line("It was about flexibility, and shipping faster.", vec![0.2, 1.0]),
-            line(
-                "Small teams should keep one repository because the overhead wins.",
-                vec![0.3, 1.0],
-            ),
-            line("That overhead costs them months of YAML instead of features.", vec![1.0, 0.3]),
-        ];
-        let claim = [0.0, 1.0];
-        let closest = excerpt(&lines, 0, 3, &claim);
-        assert!(!stands_alone(&lines, closest.0, closest.1), "{closest:?}");
-        let run = standing(&lines, 0, 3, &claim).expect("a run that stands alone");
-        assert!(stands_alone(&lines, run.0, run.1) && run.0 == 2, "{run:?}");
-        assert_eq!(standing(&lines, 0, 1, &claim), None, "no run of the first two stands alone");
-    }
-
-    #[test]
-    fn the_quote_may_go_on_into_the_rest_of_the_turn_for_its_reason() {
-        let mut lines = vec![
-            line("We split the billing service out of the monolith last year.", vec![0.0, 1.0]),
-            line(
-                "It had to scale on its own, because invoices spike at month end.",
-                vec![0.1, 1.0],
-            ),
-            line("What did that cost you in operations, would you say?", vec![1.0, 0.0]),
-        ];
-        for l in &mut lines[..2] {
-            l.sentence.speaker = Some("Johnny".into());
-            l.sentence.turn = 1;
-        }
-        lines[2].sentence.speaker = Some("Mat".into());
-        lines[2].sentence.turn = 2;
-        // The span is the first paragraph; the reason is the turn's next one.
-        assert_eq!(excerpt(&lines, 0, 0, &[0.0, 1.0]), (0, 1));
-        // Never into the next speaker's turn, and never without speakers to tell turns apart.
-        assert_eq!(turn_end(&lines, 1), 1);
-        lines.iter_mut().for_each(|l| l.sentence.speaker = None);
-        assert_eq!(excerpt(&lines, 0, 0, &[0.0, 1.0]), (0, 0));
-    }
-
-    #[test]
-    fn a_sentence_broken_off_mid_clause_is_finished_and_joined_as_is() {
-        let mut lines = vec![
-            line("Moment is still large, because of all the timezone data it has", vec![0.0, 1.0]),
-            line("to hold in memory for every calendar.", vec![1.0, 0.0]),
-        ];
-        lines[1].sentence.turn = lines[0].sentence.turn;
-        let run = excerpt(&lines, 0, 0, &[0.0, 1.0]);
-        assert_eq!(run, (0, 1));
-        assert!(text(&lines, run).ends_with("data it has to hold in memory for every calendar."));
-        // The splitter capitalises a piece it cut off; joined back, it reads in lower case.
-        lines[1].sentence.text = "And it has to hold all of it in memory.".into();
-        assert!(text(&lines, run).ends_with("data it has and it has to hold all of it in memory."));
-        lines[1].sentence.text = "Google has to hold it in memory.".into();
-        assert!(text(&lines, run).ends_with("data it has Google has to hold it in memory."));
-    }
-
-    #[test]
-    fn a_quote_that_announces_a_reason_goes_on_to_give_it() {
-        let mut lines = vec![
-            line(
-                "It's trendy to have microservices, but there's a reason why you break up a monolith...",
-                vec![0.0, 1.0],
-            ),
-            line("One of the reasons being to scale the busiest piece on its own.", vec![1.0, 0.0]),
-            line("Anyway, that's enough from me about monoliths and services.", vec![1.0, 0.0]),
-        ];
-        lines.iter_mut().for_each(|l| l.sentence.turn = 1);
-        assert_eq!(excerpt(&lines, 0, 2, &[0.0, 1.0]), (0, 1));
-        assert!(announces("The thing is:") && announces("Here's the thing, you know..."));
-        assert!(!announces("For example, we shard by customer."));
-        assert!(!announces("The reason why it failed is that nobody owned the service."));
-        // Not into another speaker's turn.
-        lines[1].sentence.turn = 2;
-        assert_eq!(excerpt(&lines, 0, 0, &[0.0, 1.0]), (0, 0));
-    }
-}
+#[path = "excerpt_tests.rs"]
+mod tests;

@@ -130,7 +130,8 @@ pub fn ground(
         // A reason the quote beside it does not give is the model's own (`verify::reason_unsaid`):
         // the note keeps what it says before it, or goes when that is too short to say anything.
         let quote = standing.unwrap_or(excerpt);
-        let quoted = excerpt::text(lines, quote);
+        let asides = excerpt::asides(lines, quote, &vector);
+        let quoted = excerpt::text(lines, quote, &asides);
         let mut cut = None;
         let note = note.and_then(|n| match reason_unsaid(&n, &quoted) {
             Some((at, _)) if n[..at].split_whitespace().count() >= 6 => {
