@@ -15,7 +15,7 @@ use super::checks::check;
 use super::excerpt;
 use super::prose::tidy;
 use super::verify::reason_unsaid;
-use super::wording::{self_contained, shares_run};
+use super::wording::{restates, self_contained, shares_run};
 use super::{dot, Candidate, DistillError, Line, Options, Origin, Rejection};
 
 /// Rewrites less similar than this to their sentence are rejected. Faithful restatements of a
@@ -161,6 +161,10 @@ pub fn ground(
             (Ok(_), None) => kept.join(" "),
             (Err(_), _) => String::new(),
         };
+        // A note that only says the headline again shows the reader one point twice.
+        if restates(&why, &headline, lines[n.line].sentence.speaker.as_deref()) {
+            why.clear();
+        }
         // A sentence split inside a quotation leaves its other half behind.
         if why.matches('"').count() % 2 == 1 {
             why = why.replace('"', "");

@@ -134,6 +134,49 @@ pub fn novelty(text: &str, source: &str) -> f32 {
     words.iter().filter(|w| !have.contains(*w)).count() as f32 / words.len() as f32
 }
 
+/// Verbs a note uses to say who said it ("Mat explains that …"): they add nothing to a headline.
+const REPORTING: &[&str] = &[
+    "explain",
+    "argue",
+    "say",
+    "suggest",
+    "emphasiz",
+    "believ",
+    "note",
+    "mention",
+    "recommend",
+    "advocat",
+    "warn",
+    "think",
+    "point",
+    "stat",
+    "highlight",
+    "discuss",
+    "describ",
+    "share",
+];
+
+/// Whether `note` only says its headline again: every content word it uses (stems of up to
+/// five letters, so "importance" is "important") is the headline's, the speaker's name or a
+/// verb of saying. Judged: "the summary line repeats the title" ("Gerhard Lazu explains that
+/// using the year in Fly setup is important." under "… explains the importance of using the
+/// year in Fly setup").
+pub(super) fn restates(note: &str, headline: &str, speaker: Option<&str>) -> bool {
+    let stem = |w: &str| w.chars().take(5).collect::<String>();
+    let content = |t: &str| -> Vec<String> {
+        super::verify::words(t)
+            .into_iter()
+            .filter(|w| !super::signals::STOP.contains(&w.as_str()))
+            .map(|w| stem(&w))
+            .collect()
+    };
+    let mut known: std::collections::HashSet<String> = content(headline).into_iter().collect();
+    known.extend(content(speaker.unwrap_or("")));
+    known.extend(REPORTING.iter().map(|v| stem(v)));
+    let words = content(note);
+    !words.is_empty() && words.iter().all(|w| known.contains(w))
+}
+
 /// Whether `note` says what `key` negates without the negation: "you do not need a lot of room"
 /// against "tomatoes require a lot of room". The content words after the key's "not" (up to
 /// six words on) are what it denies; a note that uses two of them (or the only one) states it.
@@ -277,6 +320,24 @@ mod tests {
             "The cache is slow because the disk is full, so the cache is slow because the disk is full."
         ));
         assert!(!repeats_itself("The cache is slow because the disk is full."));
+    }
+
+    #[test]
+    fn a_note_that_only_says_its_headline_again_is_found() {
+        use super::restates;
+        let who = Some("Gerhard Lazu");
+        assert!(restates(
+            "Gerhard Lazu explains that using the year in Fly setup is important.",
+            "Gerhard Lazu explains the importance of using the year in Fly setup",
+            who,
+        ));
+        // A stance or a reason the headline lacks is something to say.
+        assert!(!restates(
+            "Derek argues that paying for spam signals is not a fair trade.",
+            "The trade-off between paying for spam signals and collecting them",
+            Some("Derek Collison"),
+        ));
+        assert!(!restates("Small teams ship faster because nothing waits.", "Small teams", who));
     }
 
     #[test]
