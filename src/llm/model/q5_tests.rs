@@ -37,6 +37,15 @@ fn the_simd_dot_products_equal_the_scalar_one() {
             // SAFETY: as above.
             let got = unsafe { x86::dot_vnni(&xs, ys) };
             assert!(close(got), "vnni {got} vs {reference}");
+            if is_x86_feature_detected!("avx512bw") {
+                // SAFETY: as above. Equal to the bit: the same sums added in the same order,
+                // for an even and an odd number of blocks.
+                for n in [64, 63] {
+                    let (bw, vnni) =
+                        unsafe { (x86::dot_vnni_bw(&xs[..n], ys), x86::dot_vnni(&xs[..n], ys)) };
+                    assert_eq!(bw.to_bits(), vnni.to_bits(), "{n} blocks");
+                }
+            }
         }
     }
 }
