@@ -81,8 +81,9 @@ pub fn model_title(
 ) -> Result<Option<String>, LlmError> {
     let section_text: Vec<&str> = section.iter().map(|l| l.sentence.text.as_str()).collect();
     let section_text = section_text.join(" ");
+    let order = central(section);
     for attempt in 0..2 {
-        let Some(user) = request(section, attempt, used) else { break };
+        let Some(user) = request(section, &order, attempt, used) else { break };
         let reply = reply(llm, model_name, &user, cache)?;
         let repeated = |t: &str| used.iter().any(|u| u.eq_ignore_ascii_case(t));
         if let Some(t) = checked(&reply, &section_text).filter(|t| !repeated(t)) {
@@ -93,10 +94,9 @@ pub fn model_title(
 }
 
 /// The request for attempt `attempt` (0 or 1) at a title of `section`: the attempt's share of
-/// its most central sentences, in transcript order; a second attempt names the earlier titles.
-/// `None` when the section has no sentences left for it.
-fn request(section: &[Line], attempt: usize, used: &[String]) -> Option<String> {
-    let order = central(section);
+/// its sentences by centrality (`order`, from [`central`]), in transcript order; a second attempt
+/// names the earlier titles. `None` when the section has no sentences left for it.
+fn request(section: &[Line], order: &[usize], attempt: usize, used: &[String]) -> Option<String> {
     let mut ids = order.chunks(READ_SENTENCES).nth(attempt)?.to_vec();
     ids.sort_unstable();
     let passage: Vec<&str> = ids.iter().map(|&i| section[i].sentence.text.as_str()).collect();

@@ -187,18 +187,25 @@ mod x86 {
         hsum(acc)
     }
 
+    /// The 32 products of one block's widened weights `w` with its activations, summed in
+    /// eight lanes by VNNI: `|w|` times the activations carrying `w`'s sign, unsigned by signed
+    /// as the instruction wants.
+    #[inline(always)]
+    unsafe fn vnni_block(w: __m256i, y: &Q8) -> __m256 {
+        let a = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
+        let sums = _mm256_dpbusd_epi32(
+            _mm256_setzero_si256(),
+            _mm256_sign_epi8(w, w),
+            _mm256_sign_epi8(a, w),
+        );
+        _mm256_cvtepi32_ps(sums)
+    }
+
     #[target_feature(enable = "avx2,fma,f16c,avx512vnni,avx512vl")]
     pub unsafe fn dot_vnni(xs: &[Q5], ys: &[Q8]) -> f32 {
         let mut acc = _mm256_setzero_ps();
         for (x, y) in xs.iter().zip(ys) {
-            let w = widen(x);
-            let a = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
-            let sums = _mm256_dpbusd_epi32(
-                _mm256_setzero_si256(),
-                _mm256_sign_epi8(w, w),
-                _mm256_sign_epi8(a, w),
-            );
-            acc = _mm256_fmadd_ps(scale(x, y), _mm256_cvtepi32_ps(sums), acc);
+            acc = _mm256_fmadd_ps(scale(x, y), vnni_block(widen(x), y), acc);
         }
         hsum(acc)
     }
@@ -220,16 +227,6 @@ mod x86 {
             let minus = _mm256_or_si256(low, _mm256_set1_epi8(0xF0u8 as i8));
             _mm256_mask_mov_epi8(minus, u32::from_le_bytes(x.qh), low)
         }
-        #[inline(always)]
-        unsafe fn block(w: __m256i, y: &Q8) -> __m256 {
-            let a = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
-            let sums = _mm256_dpbusd_epi32(
-                _mm256_setzero_si256(),
-                _mm256_sign_epi8(w, w),
-                _mm256_sign_epi8(a, w),
-            );
-            _mm256_cvtepi32_ps(sums)
-        }
         let mut acc = _mm256_setzero_ps();
         let pairs = xs.len() / 2;
         for k in 0..pairs {
@@ -248,12 +245,12 @@ mod x86 {
             let prod = _mm_mul_ps(d, _mm_movehdup_ps(d));
             let s0 = _mm256_broadcastss_ps(prod);
             let s1 = _mm256_broadcastss_ps(_mm_movehl_ps(prod, prod));
-            acc = _mm256_fmadd_ps(s0, block(widen_bw(x0), y0), acc);
-            acc = _mm256_fmadd_ps(s1, block(widen_bw(x1), y1), acc);
+            acc = _mm256_fmadd_ps(s0, vnni_block(widen_bw(x0), y0), acc);
+            acc = _mm256_fmadd_ps(s1, vnni_block(widen_bw(x1), y1), acc);
         }
         if xs.len() % 2 == 1 {
             let (x, y) = (&xs[xs.len() - 1], &ys[xs.len() - 1]);
-            acc = _mm256_fmadd_ps(scale(x, y), block(widen_bw(x), y), acc);
+            acc = _mm256_fmadd_ps(scale(x, y), vnni_block(widen_bw(x), y), acc);
         }
         hsum(acc)
     }
