@@ -27,6 +27,7 @@ mod prose;
 pub mod rank;
 pub mod signals;
 pub mod spans;
+mod turns;
 pub mod verify;
 mod wording;
 

@@ -15,6 +15,7 @@
 //! opening or closing minutes. Choosing the few spans the model writes up also asks whether the
 //! talk comes back to a span's subject minutes later, as it does to an episode's main points.
 
+use super::turns::{introduces, sets_up, INTRODUCTION, SETUP};
 use super::{dot, mean_vector, Line};
 
 /// Turns at least this long are where a conversation's substance is (a guest's answer, a
@@ -89,27 +90,6 @@ const REASONS: &[&str] = &[
     "the whole point",
     "is not going to",
 ];
-
-/// Questions that ask a guest who they are or how they came to the subject: the answer is an
-/// introduction (a career, a first project), which readers never count as one of the episode's
-/// points (judged: "guest background … an introduction rather than an insight").
-const WHO_ARE_YOU: &[&str] = &[
-    "introduce yourself",
-    "about yourself",
-    "your background",
-    "who are you",
-    "how did you become",
-    "how did you end up",
-    "how did you come to",
-    "how did you get into",
-    "how did you get involved",
-    "how did you get started",
-    "how'd you get into",
-    "how'd you get involved",
-    "how'd you get started",
-];
-/// A span answering such a question keeps this share of its score.
-const INTRODUCTION: f32 = 0.4;
 
 /// A passage `first..=last` (line indices) of one episode, its best sentence and its score.
 #[derive(Debug, Clone, PartialEq)]
@@ -256,6 +236,10 @@ fn score(
     let at = (first - start) as f32 / (end - start).max(1) as f32;
     let edge = if !(EDGE..=1.0 - EDGE).contains(&at) { 0.5 } else { 1.0 };
     let introduction = if introduces(lines, first, start) { INTRODUCTION } else { 1.0 };
+    // A long turn that ends on a question is an explanation first (judged: ship-it-90's account
+    // of Dagger, closed by "How do you feel about that, Jerod?"); a short one is a preamble.
+    let preamble = (turn_words as f32) < LONG_TURN_WORDS && sets_up(lines, last, end);
+    let setup = if preamble { SETUP } else { 1.0 };
     // A transcript without speakers is one turn: every span counts as a long one.
     let floor = 0.6 + 0.4 * (turn_words as f32 / LONG_TURN_WORDS).min(1.0);
     let score = (0.45 * specificity + 0.55 * argues)
@@ -263,7 +247,8 @@ fn score(
         * (1.0 - 0.6 * questions)
         * length
         * edge
-        * introduction;
+        * introduction
+        * setup;
     let vectors: Vec<&[f32]> = span.iter().map(|l| l.vector.as_slice()).collect();
     let central = dot(&mean_vector(&vectors), centroid);
     Some((Span { first, last, key, score }, central))
@@ -281,23 +266,6 @@ impl Span {
     pub fn nomination(&self) -> super::candidates::Nomination {
         super::candidates::Nomination { line: self.key, first: self.first, last: self.last }
     }
-}
-
-/// Whether the turn holding line `first` answers a question of [`WHO_ARE_YOU`] among the last
-/// three sentences of the turn before it (episode lines from `start`; never without speakers).
-fn introduces(lines: &[Line], first: usize, start: usize) -> bool {
-    let turn = |j: usize| lines[j].sentence.turn;
-    // The first line of the turn (the search always ends at `start`).
-    let opens = (start..=first).rev().find(|&j| j == start || turn(j - 1) != turn(first));
-    let opens = opens.unwrap_or(start);
-    if opens == start || lines[first].sentence.speaker.is_none() {
-        return false;
-    }
-    let asked = turn(opens - 1);
-    (opens.saturating_sub(3).max(start)..opens).filter(|&j| turn(j) == asked).any(|j| {
-        let text = lines[j].sentence.text.to_lowercase().replace('’', "'");
-        is_question(&text) && WHO_ARE_YOU.iter().any(|p| text.contains(p))
-    })
 }
 
 /// How many argument markers (a reason, consequence, contrast or stance) `text` uses.

@@ -128,3 +128,28 @@ fn an_answer_to_who_are_you_is_an_introduction() {
     let score = |at: usize| spans.iter().find(|s| s.first == at).map(|s| s.score);
     assert!(score(1).zip(score(6)).is_some_and(|(bio, point)| bio < point), "{spans:?}");
 }
+
+#[test]
+fn a_short_turn_that_ends_by_asking_sets_up_the_answer() {
+    // Host: a point-like preamble, then a question; the guest answers at length.
+    let mut lines: Vec<Line> = (0..3).map(|_| line(0, "Host", POINT, None)).collect();
+    lines.push(line(0, "Host", "So how far does your tool reach in all of this?", None));
+    lines.extend((0..4).map(|_| line(1, "Guest", POINT, None)));
+    lines.push(line(2, "Host", "Right?", None));
+    let end = lines.len();
+    assert!(sets_up(&lines, 0, end), "the host's turn asks, the guest answers");
+    assert!(!sets_up(&lines, 4, end), "a tag question is not put to the next speaker");
+    // The same preamble before a short reply ("Sure.") keeps its whole score.
+    let mut short = lines[..4].to_vec();
+    short.push(line(1, "Guest", "Sure.", None));
+    let at = |ls: &[Line]| {
+        let centroid = vec![1.0, 0.0, 0.0];
+        score(ls, (0, 3), (0, ls.len()), 55, &centroid).map(|(s, _)| s.score)
+    };
+    let (asked, replied) = (at(&lines).expect("span"), at(&short).expect("span"));
+    assert!((asked - SETUP * replied).abs() < 1e-6, "{asked} against {replied}");
+    // Without speakers a transcript is one turn: no question sets anything up.
+    let mut unlabelled = lines.clone();
+    unlabelled.iter_mut().for_each(|l| l.sentence.speaker = None);
+    assert!(!sets_up(&unlabelled, 0, end));
+}
