@@ -270,6 +270,11 @@ fn attention(
     v: &Tensor,
     seg: &Segment,
 ) -> candle_core::Result<Tensor> {
+    if seg.len == 1 {
+        if let Some(y) = attend::one_row(q, k, v)? {
+            return Ok(y);
+        }
+    }
     let (b, s, kv_len) = (q.dim(0)?, seg.len, seg.pos + seg.len);
     let rep = c.n_head / c.n_kv_head;
     let q = (q.reshape((b, c.n_kv_head, rep * s, c.head_dim))? * (c.head_dim as f64).powf(-0.5))?;
@@ -358,6 +363,7 @@ mod reference {
     }
 }
 
+mod attend;
 mod cache;
 mod compact;
 mod int8;
