@@ -275,6 +275,8 @@ fn attention(
             return Ok(y);
         }
     }
+    let (k, v) = (k.to_dtype(q.dtype())?, v.to_dtype(q.dtype())?);
+    let (k, v) = (&k, &v);
     let (b, s, kv_len) = (q.dim(0)?, seg.len, seg.pos + seg.len);
     let rep = c.n_head / c.n_kv_head;
     let q = (q.reshape((b, c.n_kv_head, rep * s, c.head_dim))? * (c.head_dim as f64).powf(-0.5))?;

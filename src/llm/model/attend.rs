@@ -6,30 +6,34 @@
 //! most of it during these serial steps. Here each query head is one work item on candle's
 //! pool: its scores against the cached keys, a vectorised softmax ([`crate::vecmath`]), and
 //! the weighted sum of the values, read in place from the cache (no copies, no transposes).
+//! The cache holds f16 (`cache`), converted eight values at a time as they are read.
 
 use candle_core::{CpuStorage, DType, Device, Storage, Tensor};
+use half::f16;
 
 use crate::vecmath;
 
-/// `softmax(q·Kᵀ·scale)·V` for one new row: `q` is `(1, heads, 1, d)`, `k` and `v` are views
-/// `(1, kv_heads, len, d)` of the cache (rows contiguous), query head `h` reading kv head
-/// `h / (heads / kv_heads)`. Returns `(1, 1, heads·d)`, or `None` where this does not apply
-/// (not f32 on the CPU, or another layout), for the caller's general path.
+/// `softmax(q·Kᵀ·scale)·V` for one new row: `q` is `(1, heads, 1, d)` in f32, `k` and `v` are
+/// f16 views `(1, kv_heads, len, d)` of the cache (rows contiguous), query head `h` reading kv
+/// head `h / (heads / kv_heads)`. Returns `(1, 1, heads·d)`, or `None` where this does not
+/// apply (not on the CPU, other types, another layout), for the caller's general path.
 pub fn one_row(q: &Tensor, k: &Tensor, v: &Tensor) -> candle_core::Result<Option<Tensor>> {
     let (b, heads, s, d) = q.dims4()?;
     let (kb, kv_heads, len, kd) = k.dims4()?;
-    let cpu_f32 = |t: &Tensor| matches!(t.device(), Device::Cpu) && t.dtype() == DType::F32;
+    let cpu = |t: &Tensor, dtype| matches!(t.device(), Device::Cpu) && t.dtype() == dtype;
     if b != 1 || s != 1 || kb != 1 || kd != d || kv_heads == 0 || !heads.is_multiple_of(kv_heads) {
         return Ok(None);
     }
-    if !(cpu_f32(q) && cpu_f32(k) && cpu_f32(v)) || v.dims4()? != k.dims4()? {
+    if !(cpu(q, DType::F32) && cpu(k, DType::F16) && cpu(v, DType::F16))
+        || v.dims4()? != k.dims4()?
+    {
         return Ok(None);
     }
     let scale = (d as f32).powf(-0.5);
     let q: Vec<f32> = q.flatten_all()?.to_vec1::<f32>()?.iter().map(|x| x * scale).collect();
     let (ks, kl) = k.storage_and_layout();
     let (vs, vl) = v.storage_and_layout();
-    let (Storage::Cpu(CpuStorage::F32(kdata)), Storage::Cpu(CpuStorage::F32(vdata))) = (&*ks, &*vs)
+    let (Storage::Cpu(CpuStorage::F16(kdata)), Storage::Cpu(CpuStorage::F16(vdata))) = (&*ks, &*vs)
     else {
         return Ok(None);
     };
@@ -55,14 +59,14 @@ pub fn one_row(q: &Tensor, k: &Tensor, v: &Tensor) -> candle_core::Result<Option
 /// The rows of a `(1, kv_heads, len, d)` view with contiguous rows: its storage, where it
 /// starts and the distance between heads.
 struct Rows<'a> {
-    data: &'a [f32],
+    data: &'a [f16],
     start: usize,
     head_stride: usize,
     d: usize,
 }
 
 impl<'a> Rows<'a> {
-    fn new(data: &'a [f32], layout: &candle_core::Layout, len: usize, d: usize) -> Option<Self> {
+    fn new(data: &'a [f16], layout: &candle_core::Layout, len: usize, d: usize) -> Option<Self> {
         let &[_, head_stride, row_stride, one] = layout.stride() else { return None };
         let heads = layout.dims()[1];
         let start = layout.start_offset();
@@ -75,7 +79,7 @@ impl<'a> Rows<'a> {
         })
     }
 
-    fn row(&self, head: usize, j: usize) -> &[f32] {
+    fn row(&self, head: usize, j: usize) -> &[f16] {
         let at = self.start + head * self.head_stride + j * self.d;
         &self.data[at..at + self.d]
     }
@@ -98,7 +102,12 @@ impl Out {
 
 /// `scores[j] = q · K[head, j]` for every cached row `j`.
 fn scores_into(q: &[f32], k: &Rows, head: usize, scores: &mut [f32]) {
-    #[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
+    #[cfg(all(
+        target_arch = "x86_64",
+        target_feature = "avx2",
+        target_feature = "fma",
+        target_feature = "f16c"
+    ))]
     if q.len().is_multiple_of(8) {
         // SAFETY: the features are enabled at compile time; `q` is a whole number of vectors.
         return unsafe { x86::scores_into(q, k, head, scores) };
@@ -110,7 +119,12 @@ fn scores_into(q: &[f32], k: &Rows, head: usize, scores: &mut [f32]) {
 
 /// `y = Σ_j p[j] · V[head, j]`.
 fn weighted_sum(p: &[f32], v: &Rows, head: usize, y: &mut [f32]) {
-    #[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
+    #[cfg(all(
+        target_arch = "x86_64",
+        target_feature = "avx2",
+        target_feature = "fma",
+        target_feature = "f16c"
+    ))]
     if y.len().is_multiple_of(x86::BLOCK) {
         // SAFETY: as in `scores_into`; `y` is a whole number of blocks.
         return unsafe { x86::weighted_sum(p, v, head, y) };
@@ -118,7 +132,7 @@ fn weighted_sum(p: &[f32], v: &Rows, head: usize, y: &mut [f32]) {
     y.fill(0.0);
     for (j, &p) in p.iter().enumerate() {
         for (y, x) in y.iter_mut().zip(v.row(head, j)) {
-            *y = p.mul_add(*x, *y);
+            *y = p.mul_add(x.to_f32(), *y);
         }
     }
 }
@@ -126,28 +140,39 @@ fn weighted_sum(p: &[f32], v: &Rows, head: usize, y: &mut [f32]) {
 /// Eight independent lanes, so the compiler keeps them in one vector register.
 const LANES: usize = 8;
 
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+fn dot(a: &[f32], b: &[f16]) -> f32 {
     let mut acc = [0f32; LANES];
     let (ac, bc) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: f32 = ac.remainder().iter().zip(bc.remainder()).map(|(x, y)| x * y).sum();
+    let tail: f32 = ac.remainder().iter().zip(bc.remainder()).map(|(x, y)| x * y.to_f32()).sum();
     for (x, y) in ac.zip(bc) {
         for i in 0..LANES {
-            acc[i] = x[i].mul_add(y[i], acc[i]);
+            acc[i] = x[i].mul_add(y[i].to_f32(), acc[i]);
         }
     }
     acc.iter().sum::<f32>() + tail
 }
 
-/// AVX2: eight keys' dot products at a time, summed across lanes together (one horizontal
+/// AVX2 (with F16C for the cache's halves): eight keys' dot products at a time, summed across lanes together (one horizontal
 /// sum per eight keys instead of one each), and the values' weighted sum kept in registers
 /// 64 columns at a time.
-#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    target_feature = "fma",
+    target_feature = "f16c"
+))]
 mod x86 {
     use super::{dot, Rows};
     use std::arch::x86_64::*;
 
     /// Columns of the output kept in registers while the rows stream by.
     pub const BLOCK: usize = 64;
+
+    /// Eight f16 values from `p` as f32.
+    #[inline(always)]
+    unsafe fn halves(p: *const half::f16) -> __m256 {
+        _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i))
+    }
 
     /// # Safety
     /// `q.len()` must be a multiple of 8 and equal to the rows' width.
@@ -161,7 +186,7 @@ mod x86 {
                 let qv = _mm256_loadu_ps(q.as_ptr().add(c));
                 for (i, a) in acc.iter_mut().enumerate() {
                     let kr = k.row(head, j + i).as_ptr().add(c);
-                    *a = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kr), *a);
+                    *a = _mm256_fmadd_ps(qv, halves(kr), *a);
                 }
             }
             let t0 = _mm256_hadd_ps(acc[0], acc[1]);
@@ -189,7 +214,7 @@ mod x86 {
                 let pv = _mm256_set1_ps(pj);
                 let row = v.row(head, j).as_ptr().add(b);
                 for (i, a) in acc.iter_mut().enumerate() {
-                    *a = _mm256_fmadd_ps(pv, _mm256_loadu_ps(row.add(8 * i)), *a);
+                    *a = _mm256_fmadd_ps(pv, halves(row.add(8 * i)), *a);
                 }
             }
             for (i, a) in acc.iter().enumerate() {
@@ -220,10 +245,14 @@ mod tests {
             (0..n).map(|i| ((i * 7919 + seed * 104_729) % 1000) as f32 / 250.0 - 2.0).collect()
         };
         let q = Tensor::from_vec(fill(heads * d, 1), (1, heads, 1, d), &dev)?;
-        let kc = Tensor::from_vec(fill(kv_heads * cap * d, 2), (1, kv_heads, cap, d), &dev)?;
-        let vc = Tensor::from_vec(fill(kv_heads * cap * d, 3), (1, kv_heads, cap, d), &dev)?;
+        let half = |seed| {
+            Tensor::from_vec(fill(kv_heads * cap * d, seed), (1, kv_heads, cap, d), &dev)?
+                .to_dtype(DType::F16)
+        };
+        let (kc, vc) = (half(2)?, half(3)?);
         let (k, v) = (kc.narrow(2, 0, len)?, vc.narrow(2, 0, len)?);
         let got = one_row(&q, &k, &v)?.expect("applies");
+        let (k, v) = (k.to_dtype(DType::F32)?, v.to_dtype(DType::F32)?);
         // candle's way, as `Model` computes it.
         let rep = heads / kv_heads;
         let qs = (q.reshape((1, kv_heads, rep, d))? * (d as f64).powf(-0.5))?;
@@ -238,8 +267,12 @@ mod tests {
     fn other_shapes_are_left_to_the_caller() -> candle_core::Result<()> {
         let dev = Device::Cpu;
         let q = Tensor::zeros((1, 4, 2, 8), DType::F32, &dev)?;
-        let k = Tensor::zeros((1, 2, 5, 8), DType::F32, &dev)?;
+        let k = Tensor::zeros((1, 2, 5, 8), DType::F16, &dev)?;
         assert!(one_row(&q, &k, &k)?.is_none(), "two new rows are a prompt chunk");
+        let q = Tensor::zeros((1, 4, 1, 8), DType::F32, &dev)?;
+        let k32 = k.to_dtype(DType::F32)?;
+        assert!(one_row(&q, &k32, &k32)?.is_none(), "an f32 cache takes the general path");
+        assert!(one_row(&q, &k, &k)?.is_some());
         Ok(())
     }
 }

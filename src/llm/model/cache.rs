@@ -4,7 +4,7 @@
 //! streams every weight of the model from memory once, whether it multiplies one row or a few,
 //! so a few sequences a pass cost little more than one.
 
-use candle_core::{Device, Tensor};
+use candle_core::{DType, Device, Tensor};
 
 /// Keys and values of one layer for a slot's whole capacity, allocated on first use so that
 /// rewinding is just moving `pos`.
@@ -53,7 +53,7 @@ impl KvCache {
         let s = k.dim(2)?;
         let alloc = |t: &Tensor| {
             let (b, h, _, d) = t.dims4()?;
-            Tensor::zeros((b, h, cap, d), t.dtype(), t.device())
+            Tensor::zeros((b, h, cap, d), stored_dtype(t), t.device())
         };
         if self.k.is_none() {
             self.k = Some(alloc(k)?);
@@ -62,9 +62,19 @@ impl KvCache {
         let (Some(kc), Some(vc)) = (&self.k, &self.v) else {
             candle_core::bail!("kv cache not allocated");
         };
-        kc.slice_set(k, 2, pos)?;
-        vc.slice_set(v, 2, pos)?;
+        kc.slice_set(&k.to_dtype(kc.dtype())?, 2, pos)?;
+        vc.slice_set(&v.to_dtype(vc.dtype())?, 2, pos)?;
         Ok((kc.narrow(2, 0, pos + s)?, vc.narrow(2, 0, pos + s)?))
+    }
+}
+
+/// On the CPU keys and values are kept in f16, as llama.cpp keeps them: half the memory (117 MB
+/// of the 1.5B model's 4,096-token context) and half the bytes each generated token reads.
+fn stored_dtype(t: &Tensor) -> DType {
+    if t.device().is_cpu() && t.dtype() == DType::F32 {
+        DType::F16
+    } else {
+        t.dtype()
     }
 }
 
