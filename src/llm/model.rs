@@ -75,6 +75,32 @@ impl Mat {
     }
 }
 
+impl Mat {
+    /// `x · wᵀ` for each of `ws`; for a few CPU rows, the matrices of one block type in one
+    /// pass over one quantized copy of `x` (`fused`), the rest one by one.
+    fn forward_many(ws: &[&Mat], x: &Tensor) -> candle_core::Result<Vec<Tensor>> {
+        let dims = x.dims();
+        let rows: usize = dims[..dims.len() - 1].iter().product();
+        let mut out: Vec<Option<Tensor>> = vec![None; ws.len()];
+        if rows < GEMM_MIN_ROWS && x.device().is_cpu() {
+            for (i, w) in ws.iter().enumerate() {
+                if out[i].is_some() {
+                    continue;
+                }
+                let same: Vec<usize> =
+                    (i..ws.len()).filter(|&j| ws[j].raw.dtype() == w.raw.dtype()).collect();
+                let group: Vec<&QTensor> = same.iter().map(|&j| ws[j].raw.as_ref()).collect();
+                if let Some(ys) = fused::matmul(&group, x)? {
+                    for (j, y) in same.into_iter().zip(ys) {
+                        out[j] = Some(y);
+                    }
+                }
+            }
+        }
+        ws.iter().zip(out).map(|(w, y)| y.map_or_else(|| w.forward(x), Ok)).collect()
+    }
+}
+
 struct Layer {
     attn_norm: Tensor,
     wq: Mat,
@@ -227,16 +253,20 @@ impl Layer {
     ) -> Result<Tensor, LlmError> {
         let (b, s, _) = x.dims3()?;
         let h = candle_nn::ops::rms_norm(x, &self.attn_norm, c.rms_eps)?;
-        let proj = |w: &Mat, bias: &Option<Tensor>, heads: usize| -> candle_core::Result<Tensor> {
-            let mut y = w.forward(&h)?;
-            if let Some(bias) = bias {
-                y = y.broadcast_add(bias)?;
-            }
-            y.reshape((b, s, heads, c.head_dim))?.transpose(1, 2)?.contiguous()
-        };
-        let q = proj(&self.wq, &self.bq, c.n_head)?;
-        let k = proj(&self.wk, &self.bk, c.n_kv_head)?;
-        let v = proj(&self.wv, &self.bv, c.n_kv_head)?;
+        let proj =
+            |y: Tensor, bias: &Option<Tensor>, heads: usize| -> candle_core::Result<Tensor> {
+                let y = match bias {
+                    Some(bias) => y.broadcast_add(bias)?,
+                    None => y,
+                };
+                y.reshape((b, s, heads, c.head_dim))?.transpose(1, 2)?.contiguous()
+            };
+        let [q, k, v]: [Tensor; 3] = Mat::forward_many(&[&self.wq, &self.wk, &self.wv], &h)?
+            .try_into()
+            .map_err(|_| candle_core::Error::Msg("three projections expected".into()))?;
+        let q = proj(q, &self.bq, c.n_head)?;
+        let k = proj(k, &self.bk, c.n_kv_head)?;
+        let v = proj(v, &self.bv, c.n_kv_head)?;
         let part = |t: &Tensor, seg: &Segment| match segments {
             [_] => Ok(t.clone()),
             _ => t.narrow(2, seg.start, seg.len)?.contiguous(),
@@ -254,8 +284,10 @@ impl Layer {
         let x = (x + self.wo.forward(&y)?)?;
 
         let h = candle_nn::ops::rms_norm(&x, &self.ffn_norm, c.rms_eps)?;
-        let g = candle_nn::ops::silu(&self.gate.forward(&h)?)?;
-        let y = self.down.forward(&(g * self.up.forward(&h)?)?)?;
+        let [g, u]: [Tensor; 2] = Mat::forward_many(&[&self.gate, &self.up], &h)?
+            .try_into()
+            .map_err(|_| candle_core::Error::Msg("two projections expected".into()))?;
+        let y = self.down.forward(&(candle_nn::ops::silu(&g)? * u)?)?;
         Ok((x + y)?)
     }
 }
@@ -368,6 +400,7 @@ mod reference {
 mod attend;
 mod cache;
 mod compact;
+mod fused;
 mod int8;
 mod load;
 mod prefill;
