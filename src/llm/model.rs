@@ -8,7 +8,9 @@
 //! bounded chunks (a 4k prompt in one piece would need a 1 GiB attention matrix), token
 //! embeddings kept quantized (the f32 copy of Qwen's 152k×896 table alone is 545 MB), and
 //! Q5_0 matrices multiplied as stored with podbrief's own kernel (`q5`), where candle has only
-//! scalar code (other Q4/Q5 types are re-quantized to Q8_0 on CPU).
+//! scalar code (other Q4/Q5 types are re-quantized to Q8_0 on CPU). A generated token's
+//! attention is its own kernel over an f16 cache (`attend`), and the projections that read one
+//! input share its quantization (`fused`).
 
 use std::sync::Arc;
 
@@ -73,9 +75,7 @@ impl Mat {
         let (n, k) = w.dims2()?;
         x.reshape((rows, k))?.matmul(&w.t()?)?.reshape(out_dims(dims, n))
     }
-}
 
-impl Mat {
     /// `x · wᵀ` for each of `ws`; for a few CPU rows, the matrices of one block type in one
     /// pass over one quantized copy of `x` (`fused`), the rest one by one.
     fn forward_many(ws: &[&Mat], x: &Tensor) -> candle_core::Result<Vec<Tensor>> {
@@ -366,37 +366,6 @@ fn stored_blocks<T: candle_core::quantized::k_quants::GgmlType>(
     Ok(Some(unsafe { std::slice::from_raw_parts(bytes.as_ptr() as *const T, count) }))
 }
 
-/// For the kernels' tests: an `n × k` weight matrix and a `(1, rows, k)` input, and the
-/// product of the input with a quantized copy of the weights as stored (dequantized) with its
-/// largest magnitude.
-#[cfg(test)]
-mod reference {
-    use candle_core::quantized::QTensor;
-    use candle_core::{Device, Tensor};
-
-    pub fn inputs(n: usize, k: usize, rows: usize) -> (Tensor, Tensor) {
-        let w: Vec<f32> = (0..n * k).map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0).collect();
-        let x: Vec<f32> = (0..rows * k).map(|i| ((i * 31) % 97) as f32 / 48.0 - 1.0).collect();
-        let w = Tensor::from_vec(w, (n, k), &Device::Cpu).expect("w");
-        (w, Tensor::from_vec(x, (1, rows, k), &Device::Cpu).expect("x"))
-    }
-
-    pub fn product(q: &QTensor, x: &Tensor) -> (Tensor, f32) {
-        let reference = q
-            .dequantize(&Device::Cpu)
-            .and_then(|d| x.broadcast_matmul(&d.t()?))
-            .expect("reference");
-        let scale = reference.abs().and_then(|r| r.max_all()?.to_scalar::<f32>()).expect("max");
-        assert!(scale > 1.0, "a trivial product proves nothing");
-        (reference, scale)
-    }
-
-    /// The largest difference between two products.
-    pub fn diff(a: Tensor, b: &Tensor) -> f32 {
-        (a - b).and_then(|d| d.abs()?.max_all()?.to_scalar::<f32>()).expect("diff")
-    }
-}
-
 mod attend;
 mod cache;
 mod compact;
@@ -405,6 +374,8 @@ mod int8;
 mod load;
 mod prefill;
 mod q5;
+#[cfg(test)]
+mod reference;
 
 #[cfg(test)]
 #[path = "model_tests.rs"]
