@@ -9,7 +9,7 @@ use super::Line;
 /// Questions that ask a guest who they are or how they came to the subject: the answer is an
 /// introduction (a career, a first project), which readers never count as one of the episode's
 /// points (judged: "guest background … an introduction rather than an insight").
-pub const WHO_ARE_YOU: &[&str] = &[
+const WHO_ARE_YOU: &[&str] = &[
     "introduce yourself",
     "about yourself",
     "your background",
@@ -31,8 +31,8 @@ pub const INTRODUCTION: f32 = 0.4;
 pub const SETUP: f32 = 0.5;
 /// A closing question shorter than this is a tag ("right?", "you know?"), not a question put
 /// to the next speaker; nor is an answer shorter than `ANSWER_WORDS` an answer to one.
-pub const QUESTION_WORDS: usize = 6;
-pub const ANSWER_WORDS: usize = 30;
+const QUESTION_WORDS: usize = 6;
+const ANSWER_WORDS: usize = 30;
 
 /// Whether the turn holding line `first` answers a question of [`WHO_ARE_YOU`] among the last
 /// three sentences of the turn before it (episode lines from `start`; never without speakers).
@@ -65,7 +65,7 @@ pub fn sets_up(lines: &[Line], last: usize, end: usize) -> bool {
         && !closing.to_lowercase().contains("make sense");
     let answer = lines[next..end]
         .iter()
-        .take_while(|l| next < end && l.sentence.turn == lines[next].sentence.turn)
+        .take_while(|l| l.sentence.turn == lines[next].sentence.turn)
         .map(|l| l.sentence.text.split_whitespace().count())
         .sum::<usize>();
     asks && answer >= ANSWER_WORDS

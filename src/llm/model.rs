@@ -84,7 +84,8 @@ impl Mat {
         let mut out: Vec<Option<Tensor>> = vec![None; ws.len()];
         if rows < GEMM_MIN_ROWS && x.device().is_cpu() {
             for (i, w) in ws.iter().enumerate() {
-                if out[i].is_some() {
+                // Each block type is tried once, at its first matrix.
+                if ws[..i].iter().any(|v| v.raw.dtype() == w.raw.dtype()) {
                     continue;
                 }
                 let same: Vec<usize> =
