@@ -85,6 +85,15 @@ impl MelExtractor {
         for v in mel.iter_mut() {
             *v = (v.max(max - 8.0) + 4.0) / 4.0;
         }
+        // Past the end of the audio the frames are zero after scaling, not the silence floor:
+        // OpenAI's transcribe() and faster-whisper both cut the log-mel at the audio's end and
+        // pad the last window with zeros there.
+        let content = samples.len().min(N_SAMPLES) / HOP;
+        if content < N_FRAMES {
+            for row in mel.chunks_mut(N_FRAMES) {
+                row[content..].fill(0.0);
+            }
+        }
         mel
     }
 }
@@ -96,8 +105,11 @@ mod tests {
     #[test]
     fn a_pure_tone_lights_up_the_right_band() {
         let ex = MelExtractor::new(80);
-        let tone: Vec<f32> = (0..16000)
+        // One second of tone, then one second of silence.
+        let tone: Vec<f32> = (0..32000)
             .map(|i| (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / 16000.0).sin())
+            .enumerate()
+            .map(|(i, v)| if i < 16000 { v } else { 0.0 })
             .collect();
         let mel = ex.compute(&tone);
         assert_eq!(mel.len(), 80 * N_FRAMES);
@@ -107,9 +119,12 @@ mod tests {
             .max_by(|&a, &b| mel[a * N_FRAMES + t].total_cmp(&mel[b * N_FRAMES + t]))
             .unwrap();
         assert!((20..=32).contains(&loudest), "loudest band {loudest}");
-        // Silence after the tone sits at the floor, 8 decades below the peak.
-        let floor = mel[10 * N_FRAMES + 2000];
+        // Silence after the tone sits at the floor, 8 decades below the peak; past the end of
+        // the audio the frames are zero, as the reference implementations pad them.
+        let floor = mel[10 * N_FRAMES + 150];
         let peak = mel.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
         assert!((peak - floor - 2.0).abs() < 1e-3, "peak {peak} floor {floor}");
+        assert_eq!(mel[10 * N_FRAMES + 200], 0.0);
+        assert_eq!(mel[79 * N_FRAMES + 2999], 0.0);
     }
 }
