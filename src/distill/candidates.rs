@@ -44,11 +44,21 @@ impl Rewrite {
                 let l = l.trim().trim_start_matches(['*', '#', '-', ' ']);
                 let rest = l.get(..name.len()).filter(|h| h.eq_ignore_ascii_case(name))?;
                 let value = l[rest.len()..].trim_start_matches(['*', ':', ' ']).trim();
-                let value = value.trim_matches(|c| c == '*' || c == '"').trim();
+                let value = unwrap_quotes(value.trim_matches('*').trim());
                 (!value.is_empty()).then(|| value.to_string())
             })
         };
         Some(Rewrite { headline: field("headline")?, note: field("note")? })
+    }
+}
+
+/// `text` without the quotation marks around the whole of it, if that is what they are: only a
+/// pair that opens and closes the text, so a headline that ends on a quoted word ("…renamed to
+/// "smoosh"") keeps its closing mark (blind readers took the bare `"smoosh` for a cut-off title).
+fn unwrap_quotes(text: &str) -> &str {
+    match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(inner) if !inner.contains('"') => inner.trim(),
+        _ => text,
     }
 }
 
@@ -267,5 +277,12 @@ mod tests {
         assert!(r.note.starts_with("Johnny recommends") && r.note.ends_with("operations."));
         assert_eq!(Rewrite::parse("Johnny recommends a monolith."), None);
         assert_eq!(Rewrite::parse("Headline: x\nNote:"), None);
+        // Quotation marks around a whole line go; those of a quoted word at its end stay.
+        let r = Rewrite::parse("Headline: \"Flat\" was renamed to \"smoosh\"\nNote: \"A note.\"");
+        assert_eq!(
+            r.as_ref().map(|r| r.headline.as_str()),
+            Some("\"Flat\" was renamed to \"smoosh\"")
+        );
+        assert_eq!(r.map(|r| r.note), Some("A note.".to_string()));
     }
 }

@@ -34,7 +34,7 @@ pub(super) fn check(
     lines: &[Line],
 ) -> Result<(String, Result<String, String>), String> {
     let norm = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
-    let headline = norm(r.headline.trim_end_matches('.'));
+    let headline = closed(norm(r.headline.trim_end_matches('.')));
     let note = norm(&r.note);
     if !(2..=16).contains(&headline.split_whitespace().count()) {
         return Err("the headline is not a short title".into());
@@ -59,6 +59,15 @@ pub(super) fn check(
         return Err("the headline flips a negation of its passage".into());
     }
     Ok((headline, check_note(&note, n, lines, &source)))
+}
+
+/// `text` with a quotation it leaves open at its end closed: a reply cut at its last quotation
+/// mark (`…changed to "smoosh`) read to blind judges as a cut-off title.
+fn closed(mut text: String) -> String {
+    if text.matches('"').count() % 2 == 1 && !text.ends_with('"') {
+        text.push('"');
+    }
+    text
 }
 
 /// The checks every shown line of model text passes: no prompt talk, no copied speech, no
@@ -145,4 +154,15 @@ fn anchor_by_words(claim: &str, lines: &[Line], n: &Nomination) -> usize {
             overlap(a).total_cmp(&overlap(b)).then((b == n.line).cmp(&(a == n.line)).reverse())
         })
         .unwrap_or(n.line)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_quotation_left_open_at_the_end_is_closed() {
+        let closed = |t: &str| super::closed(t.to_string());
+        assert_eq!(closed("Rename \"flatten\" to \"smoosh"), "Rename \"flatten\" to \"smoosh\"");
+        assert_eq!(closed("Rename \"flatten\" to smoosh"), "Rename \"flatten\" to smoosh");
+        assert_eq!(closed("Keep \"it\" as it is"), "Keep \"it\" as it is");
+    }
 }

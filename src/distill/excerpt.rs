@@ -6,7 +6,7 @@
 //! were said.
 
 use super::spans::{is_statement, reasons};
-use super::wording::{negated, self_contained};
+use super::wording::{leans_back, negated, self_contained};
 use super::{dot, Line};
 
 /// An excerpt stops before it would pass this many words, and holds at most this many
@@ -28,7 +28,7 @@ pub fn excerpt(lines: &[Line], first: usize, last: usize, claim: &[f32]) -> (usi
     let last = turn_end(lines, last);
     let run = best_run(lines, first, last, claim, |_, _| true).unwrap_or((first, first));
     let (a, b) = trim_lead(lines, run, claim, |_, _| true);
-    finish(lines, a, b)
+    finish(lines, lead_in(lines, (a, b), claim), b)
 }
 
 /// The best run of `first..=last` for `claim` that can stand under a headline by itself
@@ -44,7 +44,7 @@ pub fn standing(
     let accept = |a, b| stands_alone(lines, a, b);
     let run = best_run(lines, first, last, claim, accept)?;
     let (a, b) = trim_lead(lines, run, claim, accept);
-    Some(finish(lines, a, b))
+    Some(finish(lines, lead_in(lines, (a, b), claim), b))
 }
 
 /// `last`, or a later sentence of the same turn: a speaker often gives the reason in the next
@@ -130,6 +130,33 @@ fn trim_lead(
         }
     }
     (a, b)
+}
+
+/// The start of `run`, moved back over up to two sentences while its first sentence points
+/// back at the one before ("Which is totally fine…", "Maybe even more, because…"), that one
+/// is the same speaker's, a statement, on the claim's subject (not less similar to it than
+/// `STRAY` times the run's closest sentence, so what [`trim_lead`] left out stays out) and
+/// the quote stays within `MAX_WORDS`. A span can begin in the middle of a turn, and blind
+/// readers marked quotes that open on such a sentence as starting mid-thought.
+fn lead_in(lines: &[Line], (mut a, b): (usize, usize), claim: &[f32]) -> usize {
+    let sim = |j: usize| dot(claim, &lines[j].vector);
+    let closest = (a..=b).map(sim).fold(f32::MIN, f32::max);
+    let words = |j: usize| lines[j].sentence.text.split_whitespace().count();
+    let mut n: usize = (a..=b).map(words).sum();
+    for _ in 0..2 {
+        let leans = leans_back(&lines[a].sentence.text) || continues(lines, a);
+        let Some(p) = a.checked_sub(1).filter(|_| leans) else { break };
+        if !same_turn(&lines[p], &lines[a])
+            || !is_statement(&lines[p])
+            || sim(p) < STRAY * closest
+            || n + words(p) > MAX_WORDS
+        {
+            break;
+        }
+        n += words(p);
+        a = p;
+    }
+    a
 }
 
 /// Whether line `j` goes on with a sentence the transcript broke off before it.

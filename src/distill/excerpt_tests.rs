@@ -127,3 +127,25 @@ fn a_quote_that_announces_a_reason_goes_on_to_give_it() {
     lines[1].sentence.turn = 2;
     assert_eq!(excerpt(&lines, 0, 0, &[0.0, 1.0]), (0, 0));
 }
+
+#[test]
+fn a_quote_that_points_back_takes_in_the_sentence_it_points_at() {
+    let mut lines = vec![
+        line("What about the runners themselves, are they enough for it?", vec![1.0, 0.0]),
+        line("We want a Docker engine that stays up across every CI run.", vec![0.3, 1.0]),
+        line("Maybe even more, because the runners only have two CPUs.", vec![0.1, 1.0]),
+        line("Mounting volumes in runners breaks now and then, so we stopped.", vec![0.2, 1.0]),
+    ];
+    lines.iter_mut().enumerate().for_each(|(i, l)| l.sentence.turn = (i > 0) as usize);
+    let claim = [0.0, 1.0];
+    assert_eq!(lead_in(&lines, (2, 3), &claim), 1);
+    // Never into another speaker's turn or a question, never far from the claim.
+    lines[1].sentence.text = "That is why we want a Docker engine that stays up.".into();
+    assert_eq!(lead_in(&lines, (2, 3), &claim), 1);
+    lines[1].vector = vec![1.0, 0.0];
+    assert_eq!(lead_in(&lines, (2, 3), &claim), 2);
+    // A quote that opens a thought stays as it is.
+    lines[1].vector = vec![0.3, 1.0];
+    lines[2].sentence.text = "The runners only have two CPUs, so a shared engine helps.".into();
+    assert_eq!(lead_in(&lines, (2, 3), &claim), 2);
+}

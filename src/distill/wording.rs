@@ -81,18 +81,28 @@ pub(super) fn repeats_itself(text: &str) -> bool {
 pub(super) fn self_contained(text: &str) -> bool {
     let t = super::prose::tidy(text);
     let words: Vec<String> = super::verify::words(&t);
-    let leans = [
-        "it", "that", "this", "they", "those", "these", "he", "she", "which", "there", "because",
-        "that's", "it's", "they're", "there's", "this's", "or",
-    ];
     let trails = ["and", "but", "or", "so", "because", "the", "a", "to", "of", "with"];
     words.len() >= 8
         && !super::spans::is_question(&t)
         && t.trim_end_matches(['"', '\'', ')']).ends_with(['.', '!'])
-        && !words.first().is_some_and(|w| leans.contains(&w.as_str()))
+        && !leans_back(&t)
         && !words.last().is_some_and(|w| trails.contains(&w.as_str()))
         && !t.contains('—')
         && !closes_a_quotation(&t)
+}
+
+/// Whether a sentence opens by pointing back at what was said before it ("That's why…",
+/// "Which is totally fine…", "Maybe even more, because…").
+pub(super) fn leans_back(text: &str) -> bool {
+    const LEANS: &[&str] = &[
+        "it", "that", "this", "they", "those", "these", "he", "she", "which", "there", "because",
+        "that's", "it's", "they're", "there's", "this's", "or",
+    ];
+    const OPENINGS: &[&str] = &["maybe even", "even more", "same thing", "same with", "as well"];
+    let words = super::verify::words(&super::prose::tidy(text));
+    let head = words.iter().take(2).map(String::as_str).collect::<Vec<_>>().join(" ");
+    words.first().is_some_and(|w| LEANS.contains(&w.as_str()))
+        || OPENINGS.iter().any(|o| head == *o)
 }
 
 /// `It's spam", it would see…`: the sentence starts inside a quotation that opened in the
