@@ -36,7 +36,8 @@ impl MelExtractor {
         self.n_mels
     }
 
-    /// Log-mel of one window (shorter input is zero-padded to 30 s), row-major n_mels × 3000.
+    /// Log-mel of one window, row-major n_mels × 3000: shorter input is zero-padded to 30 s for
+    /// the STFT, and its frames past the audio's end are zero after scaling.
     pub fn compute(&self, samples: &[f32]) -> Vec<f32> {
         let mut audio = samples[..samples.len().min(N_SAMPLES)].to_vec();
         audio.resize(N_SAMPLES, 0.0);

@@ -99,6 +99,7 @@ pub(super) fn leans_back(text: &str) -> bool {
         "that's", "it's", "they're", "there's", "this's", "or",
     ];
     const OPENINGS: &[&str] = &["maybe even", "even more", "same thing", "same with", "as well"];
+    // `tidy` takes off a leading "So,"/"And" first, as the reader sees the sentence.
     let words = super::verify::words(&super::prose::tidy(text));
     let head = words.iter().take(2).map(String::as_str).collect::<Vec<_>>().join(" ");
     words.first().is_some_and(|w| LEANS.contains(&w.as_str()))
