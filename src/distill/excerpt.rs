@@ -79,7 +79,7 @@ fn best_run(
     accept: impl Fn(usize, usize) -> bool,
 ) -> Option<(usize, usize)> {
     let usable = |j: usize| is_statement(&lines[j]);
-    let words = |j: usize| lines[j].sentence.text.split_whitespace().count();
+    let words = |j: usize| words(&lines[j]);
     let mut best: Option<((usize, usize), f32)> = None;
     for a in (first..=last).filter(|&a| usable(a)) {
         let mut n = 0;
@@ -118,7 +118,7 @@ fn trim_lead(
     accept: impl Fn(usize, usize) -> bool,
 ) -> (usize, usize) {
     let sim = |j: usize| dot(claim, &lines[j].vector);
-    let closest = (a..=b).map(sim).fold(f32::MIN, f32::max);
+    let closest = closest(lines, (a, b), claim);
     let opens = |j: usize| self_contained(&lines[j].sentence.text);
     // Never trade an opening that reads on its own for one that leans on what came before.
     let must_open = opens(a);
@@ -140,8 +140,8 @@ fn trim_lead(
 /// readers marked quotes that open on such a sentence as starting mid-thought.
 fn lead_in(lines: &[Line], (mut a, b): (usize, usize), claim: &[f32]) -> usize {
     let sim = |j: usize| dot(claim, &lines[j].vector);
-    let closest = (a..=b).map(sim).fold(f32::MIN, f32::max);
-    let words = |j: usize| lines[j].sentence.text.split_whitespace().count();
+    let closest = closest(lines, (a, b), claim);
+    let words = |j: usize| words(&lines[j]);
     let mut n: usize = (a..=b).map(words).sum();
     for _ in 0..2 {
         let leans = leans_back(&lines[a].sentence.text) || continues(lines, a);
@@ -157,6 +157,16 @@ fn lead_in(lines: &[Line], (mut a, b): (usize, usize), claim: &[f32]) -> usize {
         a = p;
     }
     a
+}
+
+/// The similarity to `claim` of the closest sentence of `a..=b`, the yardstick of [`STRAY`].
+fn closest(lines: &[Line], (a, b): (usize, usize), claim: &[f32]) -> f32 {
+    lines[a..=b].iter().map(|l| dot(claim, &l.vector)).fold(f32::MIN, f32::max)
+}
+
+/// A line's words, as the quote's limits count them.
+fn words(l: &Line) -> usize {
+    l.sentence.text.split_whitespace().count()
 }
 
 /// Whether line `j` goes on with a sentence the transcript broke off before it.
@@ -251,7 +261,7 @@ pub fn stands_alone(lines: &[Line], first: usize, last: usize) -> bool {
 /// "…start copy-pasting the snippets. In a step, in a file." lost where the snippets go.
 pub fn asides(lines: &[Line], (first, last): (usize, usize), claim: &[f32]) -> Vec<usize> {
     let sim = |j: usize| dot(claim, &lines[j].vector);
-    let closest = (first..=last).map(sim).fold(f32::MIN, f32::max);
+    let closest = closest(lines, (first, last), claim);
     (first + 1..last)
         .filter(|&j| {
             let t = &lines[j].sentence.text;

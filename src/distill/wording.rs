@@ -85,22 +85,28 @@ pub(super) fn self_contained(text: &str) -> bool {
     words.len() >= 8
         && !super::spans::is_question(&t)
         && t.trim_end_matches(['"', '\'', ')']).ends_with(['.', '!'])
-        && !leans_back(&t)
+        && !points_back(&words)
         && !words.last().is_some_and(|w| trails.contains(&w.as_str()))
         && !t.contains('—')
         && !closes_a_quotation(&t)
 }
 
+/// First words that point back at what was said before them, and two-word openings that do.
+const LEANS: &[&str] = &[
+    "it", "that", "this", "they", "those", "these", "he", "she", "which", "there", "because",
+    "that's", "it's", "they're", "there's", "this's", "or",
+];
+const OPENINGS: &[&str] = &["maybe even", "even more", "same thing", "same with", "as well"];
+
 /// Whether a sentence opens by pointing back at what was said before it ("That's why…",
 /// "Which is totally fine…", "Maybe even more, because…").
 pub(super) fn leans_back(text: &str) -> bool {
-    const LEANS: &[&str] = &[
-        "it", "that", "this", "they", "those", "these", "he", "she", "which", "there", "because",
-        "that's", "it's", "they're", "there's", "this's", "or",
-    ];
-    const OPENINGS: &[&str] = &["maybe even", "even more", "same thing", "same with", "as well"];
     // `tidy` takes off a leading "So,"/"And" first, as the reader sees the sentence.
-    let words = super::verify::words(&super::prose::tidy(text));
+    points_back(&super::verify::words(&super::prose::tidy(text)))
+}
+
+/// [`leans_back`] on a tidied sentence's words.
+fn points_back(words: &[String]) -> bool {
     let head = words.iter().take(2).map(String::as_str).collect::<Vec<_>>().join(" ");
     words.first().is_some_and(|w| LEANS.contains(&w.as_str()))
         || OPENINGS.iter().any(|o| head == *o)
